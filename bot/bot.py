@@ -13,6 +13,7 @@ import discord
 import yarl
 from discord.ext import commands
 
+from bot.listening import warm_up as warm_up_listening_engine
 from bot.storage.database import Database
 from bot.storage.guilds import GuildConfigRepository
 from bot.tree import HeardTree
@@ -107,6 +108,8 @@ class HeardBot(commands.Bot):
         """Open storage (applying migrations), load every cog, and sync the command tree."""
         self.db = await Database.open(self.settings.database_path)
         self.guild_configs = GuildConfigRepository(self.db)
+        # Compiling the engine's tables takes seconds: do it now, off the event loop, not on a message.
+        await asyncio.to_thread(warm_up_listening_engine)
         for extension in discover_extensions(self.extensions_package):
             await self.load_extension(extension)
             log.debug("loaded extension %s", extension)
