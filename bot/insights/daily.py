@@ -1,0 +1,34 @@
+"""The plain daily aggregate the listening-health chart is drawn from.
+
+Counts only: no text, no member ids. The bot's storage (``daily_stats``) and the replay tool both produce
+lists of :class:`DailyCounts`, so the same chart serves a live community and a replayed export.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+
+@dataclass(frozen=True, slots=True)
+class DailyCounts:
+    """What one day (UTC) looked like in one community, summed over its watched channels.
+
+    ``flag_outcomes`` maps ``open`` / ``resolved`` / ``false_alarm`` to the number of that day's flags with
+    that outcome (empty for a replay, where no moderator decided anything).
+    """
+
+    day: date
+    replies_seen: int = 0
+    replies_with_move: int = 0
+    reflections: int = 0
+    open_questions: int = 0
+    nudges_sent: int = 0
+    flags_by_code: Mapping[str, int] = field(default_factory=dict)
+    flag_outcomes: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def flags(self) -> int:
+        """Return the number of flags raised that day (all codes)."""
+        return sum(self.flags_by_code.values())
