@@ -4,8 +4,10 @@ Each table entry is a regular expression written for people: ``{you} should`` us
 ``data/macros.toml``. At load time every pattern is expanded, its leading literal word is taken as a
 *key*, and all patterns that share the first three letters of their key are joined into ONE compiled
 regex whose literal prefix lets the regex engine skip ahead quickly. At match time the text's words
-are collected once and only the regexes whose key appears in the text run. Patterns never contain
-nested quantifiers, so matching stays linear in the length of the text.
+are collected once and only the regexes whose key appears in the text run; a key with one lane names
+the rule from its own match. A rule set remembers the hits of the last few texts it read (a post is read
+again for every reply to it). Patterns never contain nested quantifiers, so matching stays linear in
+the length of the text.
 """
 
 from __future__ import annotations
@@ -210,6 +212,8 @@ def word_prefixes(view: str) -> list[tuple[str, int]]:
 _LITERAL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789' ")
 _QUANTIFIERS = frozenset("?*+{")
 _MAX_PLANS = 50_000  # distinct words remembered by a rule set before the memo starts over
+_MAX_RECENT = 256
+"""Texts whose hits a rule set remembers (a post is read again for every reply it gets)."""
 MAX_HITS_PER_KEY = 48
 """A text that repeats one phrase hundreds of times is read up to this many matches per key."""
 MAX_TRIES_PER_KEY = 64
@@ -319,6 +323,11 @@ def _keyed_source(key: str, entries: Sequence[tuple[str, str]], named: bool = Fa
     return f"{literal}(?<![a-z0-9]{literal}){body}{_END}"
 
 
+_Step = tuple[re.Pattern[str], frozenset[str] | None, str, bool]
+"""One key to try at a word: its regex, the characters that may follow the word (``None``: any), the
+key, and whether the key has a single lane (then its regex's match names the rule)."""
+
+
 class RuleSet:
     """A table of rules compiled into one regex per leading key."""
 
@@ -329,6 +338,7 @@ class RuleSet:
         "_lanes",
         "_next_chars",
         "_plans",
+        "_recent",
         "_rules",
         "_sources",
         "_symbol_keys",
@@ -380,8 +390,9 @@ class RuleSet:
             self._lanes[key] = tuple(lane_ids)
         self._keys = frozenset(grouped)
         self._word_keys = {key[1:]: key for key in grouped if key.startswith(_WORD_KEY)}
-        self._plans: dict[str, tuple[tuple[re.Pattern[str], frozenset[str] | None, str], ...]] = {}
+        self._plans: dict[str, tuple[_Step, ...]] = {}
         self._lane_regexes: dict[str, tuple[re.Pattern[str], ...]] = {}
+        self._recent: dict[str, tuple[Hit, ...]] = {}
         self._symbol_keys = tuple(
             key
             for key in grouped
@@ -408,14 +419,20 @@ class RuleSet:
         for source_id in self._sources:
             self._compiled(source_id)
 
-    def _plan(self, word: str) -> tuple[tuple[re.Pattern[str], frozenset[str] | None, str], ...]:
-        """Return ``(regex, characters that may follow the word, key)`` to try where ``word`` starts
+    def _plan(self, word: str) -> tuple[_Step, ...]:
+        """Return ``(regex, characters that may follow the word, key, whether the key has one lane)`` for
+        the keys to try where ``word`` starts
         (``None``: anything may follow); memoised per distinct word."""
         plan = self._plans.get(word)
         if plan is None:
             keys = (self._word_keys.get(word), word[:3])
             plan = tuple(
-                (self._compiled(key), self._next_chars[key], key)
+                (
+                    self._compiled(key),
+                    self._next_chars[key],
+                    key,
+                    self._lanes[key] == (key,),
+                )
                 for key in keys
                 if key is not None and key in self._keys
             )
@@ -437,11 +454,15 @@ class RuleSet:
 
     def find(self, view: str, prefixes: Sequence[tuple[str, int]]) -> list[Hit]:
         """Return every rule hit in ``view`` (a key's regex runs only where a word with that key starts)."""
-        plans = self._plans
+        recent = self._recent.get(view)
+        if recent is not None:
+            return list(recent)
         hits: list[Hit] = []
-        counts: dict[str, int] = {}
         # A key is tried at most once per word, so a short text cannot reach the cap: skip the counting.
         capped = len(prefixes) > MAX_TRIES_PER_KEY
+        counts: dict[str, int] = {}
+        plans = self._plans
+        rules = self._rules
         for word, start in prefixes:
             plan = plans.get(word)
             if plan is None:
@@ -451,7 +472,7 @@ class RuleSet:
             after = start + len(word)
             following = view[after : after + 2]
             following = following[1:] if following[:1] == " " else following[:1]
-            for compiled, allowed, key in plan:
+            for compiled, allowed, key, single in plan:
                 if allowed is not None and following not in allowed:
                     continue
                 if capped:
@@ -459,9 +480,14 @@ class RuleSet:
                     if tries >= MAX_TRIES_PER_KEY:
                         continue  # a text repeating one word hundreds of times is read this far, no further
                     counts[key] = tries + 1
-                if compiled.match(view, start) is None:
+                match = compiled.match(view, start)
+                if match is None:
                     continue
-                self._lane_hits(key, view, start, hits)
+                if single:  # the key's regex is its only lane's regex: the match names the rule
+                    if match.lastgroup is not None:
+                        hits.append(Hit(rules[match.lastgroup], start, match.end()))
+                else:
+                    self._lane_hits(key, view, start, hits)
         for symbol in self._symbol_keys:
             if symbol == DIGIT_KEY:
                 if _DIGIT_RX.search(view) is None:
@@ -472,4 +498,7 @@ class RuleSet:
                 self._lane_hits(symbol, view, match.start(), hits)
                 if count + 1 >= MAX_HITS_PER_KEY:
                     break
+        if len(self._recent) >= _MAX_RECENT:
+            del self._recent[next(iter(self._recent))]  # forget the oldest text
+        self._recent[view] = tuple(hits)
         return hits
