@@ -18,7 +18,7 @@ from typing import Any, TextIO
 
 from bot.listening.types import FLAG_CODES, ROADBLOCK_CODES
 
-SPLITS = ("dev", "heldout", "all")
+SPLITS = ("dev", "heldout", "all", "train")
 _ACTIONS = ("none", "nudge", "flag")
 _FIRST_PERSON_RX = re.compile(
     r"\b(?:i|me|my|mine|myself|i'm|im|i've|ive|i'd|we|us|our|ours|ourselves)\b", re.IGNORECASE
@@ -105,6 +105,9 @@ def corpus_dir() -> Path:
 
 
 def _files(kind: str, split: str, directory: Path) -> list[Path]:
+    if split == "train":
+        # The second author's training split; only meaningful with a scorer trained without it.
+        directory = directory / "train"
     names = ("dev", "heldout") if split == "all" else (split,)
     return [
         directory / f"{kind}_{name}.jsonl" for name in names if (directory / f"{kind}_{name}.jsonl").exists()
@@ -135,8 +138,8 @@ def evaluate(split: str = "dev", *, directory: Path | None = None, collect_error
     """Run the engine over the corpus ``split`` and return the measurements."""
     from bot.listening import analyze, analyze_post, reflect
 
-    if collect_errors and split != "dev":
-        raise ValueError("misread examples are only shown for the dev split")
+    if collect_errors and split not in ("dev", "train"):
+        raise ValueError("misread examples are only shown for the dev and train splits")
     directory = directory or corpus_dir()
     report = Report(split=split, per_code={code: Counts() for code in ROADBLOCK_CODES})
     for item in _lines(_files("roadblocks", split, directory)):

@@ -1,11 +1,15 @@
 """A small learned scorer that backs up the pattern tables.
 
-Logistic regression over words and word pairs, trained ONLY on the project's own dev corpus
-(``bot/listening/corpus/*_dev.jsonl``, written by Heard's contributors; no public dataset, no member
-messages). The patterns stay the first reader and the source of every explanation; the scorer only adds
-what they missed, when it is confident, and its finding is explained by the sentence that scored highest.
+Logistic regression over word uni/bi-grams of the engine's normalised text and character 4-grams of the
+de-leeted text, trained ONLY on corpora the project wrote itself: the dev split
+(``bot/listening/corpus/*_dev.jsonl``) and the independent training split by a second author
+(``bot/listening/corpus/train/*_train.jsonl``). No public dataset, no member messages; the held-out split
+is never read here. The patterns stay the first reader and the source of most explanations; the scorer adds
+what they missed when it is confident, and its finding is explained by the sentence that scored highest.
 
-Retrain (about ten seconds) after the dev corpus changes::
+Decision thresholds are chosen from out-of-fold probabilities (5-fold cross-validation over dev + train),
+and so is the regularisation strength. Retrain (about a minute; needs scikit-learn, a training-only
+dependency — analysis stays pure Python) after either corpus changes::
 
     python -m bot.listening.learn
 
@@ -16,7 +20,6 @@ from __future__ import annotations
 
 import json
 import math
-import random
 import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -31,18 +34,39 @@ from bot.listening.normalize import deleet, normalize
 
 _WORD_RX = re.compile(r"[a-z0-9][a-z0-9']*|[\u2600-\u27bf\U0001f000-\U0001faff]")
 _SCORER_FILE = "scorer.json"
-_MIN_WEIGHT = 0.25  # smaller weights barely move a score; dropping them keeps the file small
+_MIN_WEIGHT = 0.05  # smaller weights barely move a score; dropping them keeps the file small
+_CHAR_WORDS = 250  # character n-grams are read from this many words (keeps long texts cheap)
+_GRAM = 4
+_FOLDS = 5
+_REGULARISATION = (0.3, 1.0, 3.0)  # candidate inverse L2 strengths; the best out-of-fold log-loss wins
 
 
 def features(view: str) -> list[str]:
-    """Return the features of a matching view: words, creative spellings read as letters, word pairs."""
+    """Return the features of a matching view: words, word pairs and character 4-grams.
+
+    Words come from the view and from its de-leeted reading (creative spellings read as letters); the
+    character 4-grams inside each de-leeted word (padded with ``_``) catch spellings and forms never seen.
+    """
     words = _WORD_RX.findall(view)
     read = deleet(view)
     if read is not view:
+        read_words = _WORD_RX.findall(read)
         seen = set(words)
-        words.extend(w for w in _WORD_RX.findall(read) if w not in seen)
+        words.extend(w for w in read_words if w not in seen)
+    else:
+        read_words = words
     pairs = [f"{a} {b}" for a, b in pairwise(words)]
-    return words + pairs
+    grams = [
+        padded[i : i + _GRAM]
+        for padded in (f"_{w}_" for w in read_words[:_CHAR_WORDS] if len(w) > 2)
+        for i in range(len(padded) - _GRAM + 1)
+    ]
+    return words + pairs + grams
+
+
+def post_features(view: str) -> frozenset[str]:
+    """Return the features a post adds to its reply's: its words, prefixed ``post:``."""
+    return frozenset(f"post:{w}" for w in _WORD_RX.findall(view))
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,62 +106,128 @@ def models() -> dict[str, Model]:
 # Training (run as a script; not used at analysis time)
 
 
-def _train(
-    examples: Sequence[tuple[list[str], int]], *, epochs: int = 15, rate: float = 0.3, l2: float = 1e-3
-) -> tuple[float, dict[str, float]]:
-    """Fit a logistic regression with AdaGrad; returns (bias, weights)."""
-    weights: dict[str, float] = {}
-    grad_sq: dict[str, float] = {}
-    bias = 0.0
-    bias_sq = 1e-8
-    positives = sum(label for _, label in examples) or 1
-    negatives = (len(examples) - positives) or 1
-    balance = {1: len(examples) / (2 * positives), 0: len(examples) / (2 * negatives)}
-    order = list(range(len(examples)))
-    rng = random.Random(13)
-    for _ in range(epochs):
-        rng.shuffle(order)
-        for index in order:
-            feats, label = examples[index]
-            unique = set(feats)
-            total = bias + sum(weights.get(f, 0.0) for f in unique)
-            prob = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, total))))
-            error = (prob - label) * balance[label]
-            bias_sq += error * error
-            bias -= rate * error / math.sqrt(bias_sq)
-            for feat in unique:
-                gradient = error + l2 * weights.get(feat, 0.0)
-                grad_sq[feat] = grad_sq.get(feat, 1e-8) + gradient * gradient
-                weights[feat] = weights.get(feat, 0.0) - rate * gradient / math.sqrt(grad_sq[feat])
-    return bias, {f: round(w, 3) for f, w in weights.items() if abs(w) >= _MIN_WEIGHT}
+@dataclass(frozen=True, slots=True)
+class Fit:
+    """A trained model with the out-of-fold figures that chose its threshold."""
+
+    bias: float
+    weights: dict[str, float]
+    threshold: float
+    regularisation: float
+    out_of_fold: list[tuple[float, int]]
 
 
-def _cross_scores(examples: Sequence[tuple[list[str], int]], folds: int = 3) -> list[tuple[float, int]]:
-    """Return out-of-fold probabilities, to choose a threshold without grading on training data."""
-    scored: list[tuple[float, int]] = []
-    for fold in range(folds):
-        train = [e for i, e in enumerate(examples) if i % folds != fold]
-        test = [e for i, e in enumerate(examples) if i % folds == fold]
-        bias, weights = _train(train)
+def _matrix(rows: Sequence[Sequence[str]], vocabulary: dict[str, int] | None = None) -> Any:
+    """Return a binary sparse matrix of ``rows`` (and the vocabulary, built when not given)."""
+    from scipy.sparse import csr_matrix  # training-only dependency
+
+    build = vocabulary is None
+    vocab: dict[str, int] = {} if vocabulary is None else vocabulary
+    indptr, indices = [0], []
+    for feats in rows:
+        for feat in set(feats):
+            index = vocab.get(feat)
+            if index is None and build:
+                index = vocab[feat] = len(vocab)
+            if index is not None:
+                indices.append(index)
+        indptr.append(len(indices))
+    data = [1.0] * len(indices)
+    return csr_matrix((data, indices, indptr), shape=(len(rows), len(vocab)), dtype=float), vocab
+
+
+def _fit_lr(rows: Sequence[Sequence[str]], labels: Sequence[int], strength: float) -> tuple[float, dict]:
+    from sklearn.linear_model import LogisticRegression  # training-only dependency
+
+    matrix, vocab = _matrix(rows)
+    model = LogisticRegression(C=strength, max_iter=2000, solver="liblinear")
+    model.fit(matrix, list(labels))
+    names = {index: feat for feat, index in vocab.items()}
+    weights = {names[i]: round(float(w), 3) for i, w in enumerate(model.coef_[0]) if abs(w) >= _MIN_WEIGHT}
+    return float(model.intercept_[0]), weights
+
+
+def _out_of_fold(
+    rows: Sequence[Sequence[str]], labels: Sequence[int], strength: float, groups: Sequence[str]
+) -> list[tuple[float, int]]:
+    """Return out-of-fold probabilities; items sharing a group (one post's replies) stay in one fold."""
+    fold_of = {g: hash_fold(g) for g in set(groups)}
+    scored: list[tuple[float, int]] = [(0.0, 0)] * len(rows)
+    for fold in range(_FOLDS):
+        train = [i for i, g in enumerate(groups) if fold_of[g] != fold]
+        test = [i for i, g in enumerate(groups) if fold_of[g] == fold]
+        if not test or len({labels[i] for i in train}) < 2:
+            continue
+        bias, weights = _fit_lr([rows[i] for i in train], [labels[i] for i in train], strength)
         model = Model(bias, weights, 0.5)
-        scored.extend((model.score(feats), label) for feats, label in test)
+        for i in test:
+            scored[i] = (model.score(rows[i]), labels[i])
     return scored
 
 
-def _threshold(scored: Sequence[tuple[float, int]], *, min_precision: float, floor: float) -> float:
-    """Return the lowest threshold whose out-of-fold precision reaches ``min_precision``."""
-    best = 0.99
-    for candidate in [x / 100 for x in range(int(floor * 100), 99)]:
-        predicted = [(p >= candidate, label) for p, label in scored]
-        tp = sum(1 for hit, label in predicted if hit and label)
-        fp = sum(1 for hit, label in predicted if hit and not label)
-        if tp and tp / (tp + fp) >= min_precision:
-            best = candidate
-            break
-    return best
+def hash_fold(group: str) -> int:
+    """Return a stable fold number for ``group`` (not Python's salted hash)."""
+    return sum(ord(c) * (i + 1) for i, c in enumerate(group)) % _FOLDS
+
+
+def _log_loss(scored: Sequence[tuple[float, int]]) -> float:
+    eps = 1e-6
+    return -sum(math.log(max(eps, p if y else 1.0 - p)) for p, y in scored) / max(1, len(scored))
+
+
+def threshold_for_precision(scored: Sequence[tuple[float, int]], min_precision: float) -> float:
+    """Return the lowest threshold whose out-of-fold precision reaches ``min_precision`` (0.99 if none)."""
+    for candidate in [x / 100 for x in range(50, 99)]:
+        tp = sum(1 for p, y in scored if p >= candidate and y)
+        fp = sum(1 for p, y in scored if p >= candidate and not y)
+        if tp >= 3 and tp / (tp + fp) >= min_precision:
+            return candidate
+    return 0.99
+
+
+def threshold_for_fpr(scored: Sequence[tuple[float, int]], max_fpr: float) -> float:
+    """Return the lowest threshold whose out-of-fold false-positive rate is at most ``max_fpr``."""
+    negatives = sum(1 for _, y in scored if not y) or 1
+    for candidate in [x / 100 for x in range(30, 99)]:
+        fp = sum(1 for p, y in scored if p >= candidate and not y)
+        if fp / negatives <= max_fpr:
+            return candidate
+    return 0.99
+
+
+def fit(
+    rows: Sequence[Sequence[str]],
+    labels: Sequence[int],
+    groups: Sequence[str],
+    *,
+    choose: str = "none",
+    target: float = 0.5,
+) -> Fit | None:
+    """Train one model; with ``choose`` set, pick C and the threshold from out-of-fold probabilities."""
+    if sum(labels) < 5 or sum(labels) == len(labels):
+        return None
+    if choose == "none":
+        bias, weights = _fit_lr(rows, labels, 1.0)
+        return Fit(bias, weights, 0.5, 1.0, [])
+    best: tuple[float, float, list[tuple[float, int]]] | None = None
+    for strength in _REGULARISATION:
+        scored = _out_of_fold(rows, labels, strength, groups)
+        loss = _log_loss(scored)
+        if best is None or loss < best[0]:
+            best = (loss, strength, scored)
+    assert best is not None
+    _, strength, scored = best
+    if choose == "precision":
+        threshold = threshold_for_precision(scored, target)
+    else:
+        threshold = threshold_for_fpr(scored, target)
+    bias, weights = _fit_lr(rows, labels, strength)
+    return Fit(bias, weights, threshold, strength, scored)
 
 
 def _jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    if not path.exists():
+        return
     with path.open(encoding="utf-8") as handle:
         for line in handle:
             if line.strip():
@@ -146,72 +236,112 @@ def _jsonl(path: Path) -> Iterator[dict[str, Any]]:
                     yield item
 
 
-def _reply_features(reply: str, post: str | None) -> list[str]:
+def reply_features(reply: str, post: str | None) -> list[str]:
+    """Return the features of a reply, with its post's words when there is one."""
     feats = features(normalize(reply).text)
     if post:
-        feats += [f"post:{f}" for f in features(normalize(post).text) if " " not in f]
+        feats.extend(post_features(normalize(post).text))
     return feats
 
 
-def train_all(corpus: Path, out: Path) -> dict[str, Any]:
-    """Train every model from the dev split in ``corpus`` and write the weights to ``out``."""
+def _read(corpus: Path, kind: str) -> list[dict[str, Any]]:
+    """Return the dev rows of ``kind`` and, when present, the training split's."""
+    return list(_jsonl(corpus / f"{kind}_dev.jsonl")) + list(_jsonl(corpus / "train" / f"{kind}_train.jsonl"))
+
+
+def _summary(name: str, result: Fit) -> str:
+    scored = result.out_of_fold
+    line = (
+        f"{name}: C={result.regularisation} threshold {result.threshold:.2f}, {len(result.weights)} weights"
+    )
+    if scored:
+        tp = sum(1 for p, y in scored if p >= result.threshold and y)
+        fp = sum(1 for p, y in scored if p >= result.threshold and not y)
+        positives = sum(y for _, y in scored) or 1
+        negatives = (len(scored) - sum(y for _, y in scored)) or 1
+        line += (
+            f" | out-of-fold precision {tp / max(1, tp + fp):.3f} recall {tp / positives:.3f}"
+            f" fpr {fp / negatives:.3f}"
+        )
+    return line
+
+
+def train_all(corpus: Path, out: Path, *, log: bool = True) -> dict[str, Any]:
+    """Train every model from the dev (and training) splits in ``corpus`` and write the weights to ``out``."""
     from bot.listening.types import CRISIS_INDICATORS, FEELING_FAMILIES, FLAG_CODES, ROADBLOCK_CODES
 
     trained: dict[str, Any] = {}
+    figures: dict[str, str] = {}
 
-    def fit(
-        name: str,
-        examples: list[tuple[list[str], int]],
-        min_precision: float,
-        floor: float,
-        *,
-        tune: bool = True,
-    ) -> None:
-        if sum(label for _, label in examples) < 5:
+    def keep(name: str, result: Fit | None) -> None:
+        if result is None:
             return
-        threshold = (
-            _threshold(_cross_scores(examples), min_precision=min_precision, floor=floor) if tune else 0.5
-        )
-        bias, weights = _train(examples)
-        trained[name] = {"bias": round(bias, 4), "threshold": threshold, "weights": weights}
-        print(f"{name}: {len(examples)} examples, threshold {threshold:.2f}, {len(weights)} weights")
+        trained[name] = {
+            "bias": round(result.bias, 4),
+            "threshold": result.threshold,
+            "weights": result.weights,
+        }
+        figures[name] = _summary(name, result)
+        if log:
+            print(figures[name])
 
-    crisis = list(_jsonl(corpus / "crisis_dev.jsonl"))
+    crisis = _read(corpus, "crisis")
     crisis_feats = [features(normalize(str(i["text"])).text) for i in crisis]
-    fit(
+    crisis_groups = [str(i.get("id", n)) for n, i in enumerate(crisis)]
+    keep(
         "crisis",
-        [(f, int(i["level"] != "none")) for f, i in zip(crisis_feats, crisis, strict=True)],
-        0.9,
-        0.5,
+        fit(
+            crisis_feats,
+            [int(i["level"] != "none") for i in crisis],
+            crisis_groups,
+            choose="fpr",
+            target=0.05,
+        ),
     )
     for indicator in CRISIS_INDICATORS:
-        rows = [
-            (f, int(indicator in i.get("indicators", []))) for f, i in zip(crisis_feats, crisis, strict=True)
-        ]
-        fit(f"indicator:{indicator}", rows, 0.5, 0.3, tune=False)
+        labels = [int(indicator in i.get("indicators", [])) for i in crisis]
+        keep(f"indicator:{indicator}", fit(crisis_feats, labels, crisis_groups))
 
-    replies = list(_jsonl(corpus / "roadblocks_dev.jsonl"))
-    reply_feats = [_reply_features(str(i["reply"]), i.get("post")) for i in replies]
-    fit(
+    replies = _read(corpus, "roadblocks")
+    reply_feats = [reply_features(str(i["reply"]), i.get("post")) for i in replies]
+    reply_groups = [str(i.get("post") or i.get("id")) for i in replies]
+    keep(
         "roadblock",
-        [(f, int(bool(i["codes"]))) for f, i in zip(reply_feats, replies, strict=True)],
-        0.92,
-        0.5,
+        fit(
+            reply_feats,
+            [int(bool(i["codes"])) for i in replies],
+            reply_groups,
+            choose="precision",
+            target=0.95,
+        ),
+    )
+    keep(
+        "flag",
+        fit(
+            reply_feats,
+            [int(any(c in FLAG_CODES for c in i["codes"])) for i in replies],
+            reply_groups,
+            choose="precision",
+            target=0.9,
+        ),
     )
     for code in ROADBLOCK_CODES:
-        if code in FLAG_CODES:
-            continue  # the scorer only ever suggests nudges; flags come from explainable patterns
-        rows = [(f, int(code in i["codes"])) for f, i in zip(reply_feats, replies, strict=True)]
-        fit(f"code:{code}", rows, 0.5, 0.3, tune=False)
+        labels = [int(code in i["codes"]) for i in replies]
+        keep(f"code:{code}", fit(reply_feats, labels, reply_groups))
 
-    posts = list(_jsonl(corpus / "reflection_dev.jsonl"))
+    posts = _read(corpus, "reflection")
     post_feats = [features(normalize(str(i["text"])).text) for i in posts]
+    post_groups = [str(i.get("id", n)) for n, i in enumerate(posts)]
     for family in FEELING_FAMILIES:
-        rows = [(f, int(i.get("family") == family)) for f, i in zip(post_feats, posts, strict=True)]
-        fit(f"family:{family}", rows, 0.5, 0.3, tune=False)
+        labels = [int(i.get("family") == family) for i in posts]
+        keep(f"family:{family}", fit(post_feats, labels, post_groups))
 
     payload = {
-        "about": "Logistic regression trained on Heard's own dev corpus only: python -m bot.listening.learn",
+        "about": (
+            "Logistic regression trained on Heard's own dev and training corpora only "
+            "(python -m bot.listening.learn); thresholds from 5-fold out-of-fold probabilities."
+        ),
+        "cross_validation": figures,
         "models": trained,
     }
     out.write_text(json.dumps(payload, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
@@ -219,10 +349,19 @@ def train_all(corpus: Path, out: Path) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Train the scorer from the dev corpus and save it next to the other data tables."""
-    del argv
+    """Train the scorer from the project's corpora and save it next to the other data tables.
+
+    ``--out PATH`` writes elsewhere; ``--corpus DIR`` reads another folder (e.g. one split only, to check
+    the engine on the other).
+    """
+    import argparse
+
     package = Path(__file__).resolve().parent
-    train_all(package / "corpus", package / "data" / _SCORER_FILE)
+    parser = argparse.ArgumentParser(prog="python -m bot.listening.learn")
+    parser.add_argument("--corpus", type=Path, default=package / "corpus")
+    parser.add_argument("--out", type=Path, default=package / "data" / _SCORER_FILE)
+    args = parser.parse_args(argv)
+    train_all(args.corpus, args.out)
     return 0
 
 
