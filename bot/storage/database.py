@@ -212,23 +212,19 @@ class Database:
             await connection.executemany(sql, rows)
 
     async def fetch_one(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
-        """Return the first row of a query, or None."""
-        self._ensure_open()
-        cursor = await self._connection.execute(sql, params)
-        try:
-            row: aiosqlite.Row | None = await cursor.fetchone()
-            return row
-        finally:
-            await cursor.close()
+        """Return the first row of a query, or None (the query runs to completion; keep it small)."""
+        rows = await self.fetch_all(sql, params)
+        return rows[0] if rows else None
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
         """Return every row of a query."""
         self._ensure_open()
-        cursor = await self._connection.execute(sql, params)
-        try:
-            return list(await cursor.fetchall())
-        finally:
-            await cursor.close()
+        # One worker-thread call: the statement runs to completion before anything else on this
+        # connection. A cursor left open between awaits keeps a read transaction alive, and a
+        # ``BEGIN IMMEDIATE`` issued meanwhile would try to upgrade it and fail at once with
+        # "database is locked" (SQLite skips busy_timeout for that upgrade) whenever another
+        # connection, e.g. a second worker, holds the write lock.
+        return list(await self._connection.execute_fetchall(sql, params))
 
     async def close(self) -> None:
         """Wait for pending writes, then close the connection. Safe to call twice."""

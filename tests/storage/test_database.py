@@ -128,3 +128,35 @@ async def test_unusable_paths_raise_a_readable_error(tmp_path: Path) -> None:
     garbage.write_bytes(b"not sqlite at all" * 200)
     with pytest.raises(DatabaseOpenError, match="cannot use the database at"):
         await Database.open(garbage)
+
+
+async def test_a_read_between_awaits_does_not_make_a_write_fail_while_another_connection_writes(
+    tmp_path: Path,
+) -> None:
+    """Two workers share one file: a read on one must not turn its next BEGIN IMMEDIATE into "locked".
+
+    A read whose cursor stayed open across awaits kept a read transaction, and SQLite fails the
+    upgrade of such a transaction at once (no busy_timeout) while another connection holds the lock.
+    """
+    path = tmp_path / "heard.sqlite3"
+    first, second = await Database.open(path), await Database.open(path)
+    try:
+        await first.execute("CREATE TABLE note (n INTEGER)")
+        await first.execute_many("INSERT INTO note VALUES (?)", [(n,) for n in range(10)])
+        read_done = asyncio.Event()
+
+        async def read_while_other_writes() -> None:
+            await first.fetch_one("SELECT n FROM note ORDER BY n")
+            read_done.set()
+
+        async with second.transaction() as connection:
+            await connection.execute("INSERT INTO note VALUES (100)")
+            reader = asyncio.create_task(read_while_other_writes())
+            writer = asyncio.create_task(first.execute("INSERT INTO note VALUES (200)"))
+            await read_done.wait()
+        await asyncio.gather(reader, writer)
+        row = await first.fetch_one("SELECT COUNT(*) FROM note")
+        assert row is not None and row[0] == 12
+    finally:
+        await first.close()
+        await second.close()
