@@ -301,7 +301,7 @@ class AlertDispatcher:
         except discord.Forbidden as error:
             raise DeliveryBlocked("missing_permissions", rendered.channel_id) from error
         except discord.NotFound as error:
-            if error.code == DISCORD_UNKNOWN_CHANNEL:
+            if _is_unknown_channel(error):
                 raise DeliveryBlocked("channel_deleted", rendered.channel_id) from error
             raise
         await self._complete(item, rendered.channel_id, message.id)
@@ -337,7 +337,7 @@ class AlertDispatcher:
         except discord.Forbidden as error:
             raise DeliveryBlocked("missing_permissions", channel.id) from error
         except discord.NotFound as error:
-            if error.code == DISCORD_UNKNOWN_CHANNEL:
+            if _is_unknown_channel(error):
                 raise DeliveryBlocked("channel_deleted", channel.id) from error
             raise
         return None
@@ -361,3 +361,8 @@ class AlertDispatcher:
             await self._outbox.drop(item.id, worker=self._worker, reason="alert message was deleted")
             return
         await self._complete(item, posted.channel_id, posted.message_id)
+
+
+def _is_unknown_channel(error: discord.NotFound) -> bool:
+    """Return whether a 404 means the channel is gone (Discord's code 10003, or a 404 with no code at all)."""
+    return error.code in (DISCORD_UNKNOWN_CHANNEL, 0)

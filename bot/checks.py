@@ -73,7 +73,15 @@ def is_moderator(interaction: discord.Interaction[Any], mod_role_id: int | None)
         return True
     if mod_role_id is None or not isinstance(interaction.user, discord.Member):
         return False
-    return any(role.id == mod_role_id for role in interaction.user.roles)
+    return has_role(interaction.user, mod_role_id)
+
+
+def has_role(member: discord.Member, role_id: int) -> bool:
+    """Return whether ``member`` holds the role, going by the role ids Discord sent with the member.
+
+    ``Member.roles`` and ``Member.get_role`` drop roles missing from the guild cache; the ids do not.
+    """
+    return role_id in member._roles or any(role.id == role_id for role in member.roles)
 
 
 def require_admin(interaction: discord.Interaction[Any]) -> bool:
@@ -96,3 +104,13 @@ def require_moderator(interaction: discord.Interaction[Any], mod_role_id: int | 
 
 admin_only = app_commands.check(require_admin)
 """Decorator for app commands that need Manage Server (``@admin_only`` under ``@group.command``)."""
+
+
+def own_permissions(channel: discord.abc.GuildChannel | discord.Thread) -> discord.Permissions | None:
+    """Return Heard's own permissions in ``channel``, or None when they are unknown.
+
+    Without the members intent, Heard's own member may be missing from the cache (``guild.me`` is None);
+    callers then go ahead and handle Discord's ``Forbidden`` instead of guessing.
+    """
+    me: discord.Member | None = channel.guild.me
+    return None if me is None else channel.permissions_for(me)

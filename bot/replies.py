@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import discord
@@ -53,8 +53,8 @@ async def try_send_private(interaction: discord.Interaction[Any], content: str) 
 
 
 def answer_failures(
-    callback: Callable[Concatenate[OwnerT, discord.Interaction[Any], ParamsT], Awaitable[None]],
-) -> Callable[Concatenate[OwnerT, discord.Interaction[Any], ParamsT], Awaitable[None]]:
+    callback: Callable[Concatenate[OwnerT, discord.Interaction[Any], ParamsT], Coroutine[Any, Any, None]],
+) -> Callable[Concatenate[OwnerT, discord.Interaction[Any], ParamsT], Coroutine[Any, Any, None]]:
     """Decorate a button/select/modal callback so an unexpected error is answered, not silent.
 
     discord.py only logs errors raised in ``DynamicItem`` callbacks; the member would see "This interaction

@@ -84,7 +84,7 @@ async def resolve_post(
     when needed; a deleted or unreachable post gives None (never an exception).
     """
     reference = message.reference
-    if message.type is discord.MessageType.reply and reference is not None and reference.message_id:
+    if _is_reply(message) and reference is not None and reference.message_id:
         resolved = reference.resolved
         if isinstance(resolved, discord.Message):
             return resolved
@@ -94,9 +94,12 @@ async def resolve_post(
             return reference.cached_message
         channel = message.channel
         if reference.channel_id != channel.id:
-            other = client.get_channel(reference.channel_id)
-            if not isinstance(other, discord.abc.Messageable):
-                return None
+            cached = client.get_channel(reference.channel_id)
+            other: discord.abc.Messageable = (
+                cached
+                if isinstance(cached, discord.abc.Messageable)
+                else client.get_partial_messageable(reference.channel_id, guild_id=reference.guild_id)
+            )  # an uncached channel is fetched from through its id alone
             return await _fetch(other, reference.message_id)
         return await _fetch(channel, reference.message_id)
     channel = message.channel
@@ -104,6 +107,19 @@ async def resolve_post(
         starter = await (starters.get(channel) if starters is not None else thread_starter(channel))
         return starter if starter is not None and starter.id != message.id else None
     return None
+
+
+def _is_reply(message: discord.Message) -> bool:
+    """Return whether ``message`` is a Discord reply (some servers send type 0 with a reply reference)."""
+    if message.type is discord.MessageType.reply:
+        return True
+    reference = message.reference
+    if message.type is not discord.MessageType.default or reference is None:
+        return False
+    same_guild = reference.guild_id is None or (
+        message.guild is not None and reference.guild_id == message.guild.id
+    )
+    return reference.type is discord.MessageReferenceType.default and same_guild  # not a forward or crosspost
 
 
 async def thread_starter(thread: discord.Thread) -> discord.Message | None:
@@ -115,7 +131,29 @@ async def thread_starter(thread: discord.Thread) -> discord.Message | None:
     if isinstance(thread.parent, discord.TextChannel):
         # A thread grown from a channel message shares its id; otherwise its first message opens it.
         return await _fetch(thread.parent, thread.id) or await _first_message(thread)
-    return None
+    # The parent is not cached (or of another kind): a forum post's starter has the thread's id,
+    # otherwise the thread's oldest message is the best answer.
+    return await _fetch(thread, thread.id) or await _first_message(thread)
+
+
+async def guild_member(guild: discord.Guild, user: discord.abc.Snowflake) -> discord.Member | None:
+    """Return ``user`` as a member of ``guild``: from the payload, the cache, or one fetch.
+
+    Heard runs without the members intent, so a message's author may arrive as a plain ``User``;
+    None means they are not in the server (any more) or Discord would not say.
+    """
+    if isinstance(user, discord.Member) and user.guild.id == guild.id:
+        return user
+    member = guild.get_member(user.id)
+    if member is not None:
+        return member
+    try:
+        return await guild.fetch_member(user.id)
+    except discord.NotFound:
+        return None
+    except discord.HTTPException as error:
+        log.warning("could not look up member %s of guild %s (status %s)", user.id, guild.id, error.status)
+        return None
 
 
 async def _first_message(thread: discord.Thread) -> discord.Message | None:
@@ -176,7 +214,7 @@ class ConversationMemory:
             return self._conversation_of[post.id]
         # The post was not remembered (yet): if it is itself a reply, join the chain it answers.
         parent_id = post.reference.message_id if post.reference is not None else None
-        if post.type is discord.MessageType.reply and parent_id is not None:
+        if _is_reply(post) and parent_id is not None:
             return self._conversation_of.get(parent_id, parent_id)
         return post.id
 

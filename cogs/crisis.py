@@ -22,7 +22,8 @@ from bot.replies import send_private, try_send_private
 from bot.storage.alert_outbox import OutboxItem
 from bot.storage.crisis import DM_GUILD_ID, CrisisAlert, CrisisCandidate, CrisisRepository
 from bot.storage.flags import ModerationSettings, ModerationSettingsRepository
-from bot.tree import SOMETHING_WENT_WRONG
+from bot.support import guild_member
+from bot.tree import SOMETHING_WENT_WRONG, heard_group
 from cogs._moderation_common import (
     HELPLINE_COUNT,
     HELPLINE_LIMIT,
@@ -110,12 +111,7 @@ class HelplinesModal(discord.ui.Modal, title="Helplines for members"):
 class Crisis(commands.Cog):
     """Escalates crisis signals to moderators and privately offers the member helplines."""
 
-    heard = app_commands.Group(
-        name="heard",
-        description="Heard setup and moderation",
-        guild_only=True,
-        default_permissions=discord.Permissions(manage_guild=True),
-    )
+    heard = heard_group()
 
     def __init__(self, bot: HeardBot) -> None:
         """Create the repositories."""
@@ -190,11 +186,8 @@ class Crisis(commands.Cog):
             config = await self.bot.guild_configs.get(guild.id)
             if config.mod_channel_id is None:
                 continue
-            if guild.get_member(user_id) is None:
-                try:
-                    await guild.fetch_member(user_id)
-                except discord.HTTPException:
-                    continue
+            if await guild_member(guild, discord.Object(user_id)) is None:
+                continue
             shared.append(guild.id)
         return shared
 

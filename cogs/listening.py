@@ -45,7 +45,7 @@ class Listening(commands.Cog):
         if message.type not in MEMBER_MESSAGE_TYPES or not message.content.strip():
             return
         if message.guild is None:
-            if isinstance(message.channel, discord.DMChannel):
+            if _is_direct_message(message.channel):
                 self._dispatch_direct_message(message)
             return
         if not await self._is_support_space(message.guild.id, message.channel):
@@ -125,6 +125,16 @@ class Listening(commands.Cog):
             return
         if post_crisis != "none":
             self.memory.mark_crisis(conversation)
+
+
+def _is_direct_message(channel: discord.abc.MessageableChannel) -> bool:
+    """Return whether a guild-less message came by DM (an uncached DM may arrive as a PartialMessageable).
+
+    A message from a guild Heard has not cached also has no ``guild``; its channel still knows the guild id.
+    """
+    if isinstance(channel, discord.DMChannel):
+        return True
+    return isinstance(channel, discord.PartialMessageable) and channel.guild_id is None
 
 
 async def setup(bot: HeardBot) -> None:

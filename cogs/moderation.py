@@ -19,7 +19,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.alerts import AlertDispatcher, RenderedAlert, RetryPolicy
-from bot.checks import admin_only, is_moderator
+from bot.checks import admin_only, is_moderator, own_permissions
 from bot.replies import send_private, try_send_private
 from bot.storage.alert_outbox import AlertOutboxRepository, OutboxItem, utc_now
 from bot.storage.flags import (
@@ -31,7 +31,7 @@ from bot.storage.flags import (
     ModerationSettings,
     ModerationSettingsRepository,
 )
-from bot.tree import SOMETHING_WENT_WRONG
+from bot.tree import SOMETHING_WENT_WRONG, heard_group
 from cogs._moderation_common import (
     FLAG_CODE_CHOICES,
     excerpt_of,
@@ -125,12 +125,7 @@ def flag_view(flag: Flag) -> discord.ui.View:
 class Moderation(commands.Cog):
     """Flags hurtful replies to moderators, records their decisions, and delivers every alert once."""
 
-    heard = app_commands.Group(
-        name="heard",
-        description="Heard setup and moderation",
-        guild_only=True,
-        default_permissions=discord.Permissions(manage_guild=True),
-    )
+    heard = heard_group()
 
     def __init__(self, bot: HeardBot) -> None:
         """Create the repositories and the alert dispatcher (started in :meth:`cog_load`)."""
@@ -507,7 +502,8 @@ class Moderation(commands.Cog):
         guild = interaction.guild
         assert guild is not None
         channel = guild.get_channel_or_thread(flag.channel_id)
-        if channel is None or not channel.permissions_for(guild.me).manage_messages:
+        permissions = own_permissions(channel) if channel is not None else None
+        if permissions is not None and not permissions.manage_messages:  # unknown: try, Forbidden is handled
             await send_private(
                 interaction, texts.get("replies.delete_missing_permission", channel_id=flag.channel_id)
             )

@@ -24,10 +24,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import admin_only
+from bot.checks import admin_only, has_role
 from bot.listening import analyze, reflect
 from bot.listening.types import Analysis
-from bot.replies import send_private
+from bot.replies import answer_failures, send_private
 from bot.storage.database import DatabaseClosedError
 from bot.storage.nudges import (
     MAX_COOLDOWN_MINUTES,
@@ -43,7 +43,7 @@ from bot.storage.nudges import (
     NudgeSource,
     utc_now,
 )
-from bot.support import SupportMessage, resolve_post, thread_owner_id
+from bot.support import SupportMessage, guild_member, resolve_post, thread_owner_id
 from cogs._member_common import (
     NO_MENTIONS,
     NudgeContent,
@@ -103,6 +103,7 @@ class ShowTipButton(
         """Rebuild the button from its custom_id when someone clicks it."""
         return cls(int(match["member_id"]), int(match["nudge_id"]))
 
+    @answer_failures
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Show the tip privately to its member; anyone else gets a kind ephemeral explanation."""
         cog = interaction.client.get_cog(Nudges.__cog_name__)
@@ -172,19 +173,21 @@ class Nudges(commands.Cog):
     async def _decide(self, event: SupportMessage) -> str:
         """Return why no nudge is due, or deliver one and return the delivery result."""
         message = event.message
-        member = message.author
-        if event.guild_id is None or message.guild is None or not isinstance(member, discord.Member):
+        if event.guild_id is None or message.guild is None:
             return "not_in_guild"
         if not event.is_reply_to_other:
             return "not_a_reply_to_someone_else"
         if event.analysis.action not in NUDGE_ACTIONS or not event.analysis.roadblocks:
             return "nothing_to_nudge"
+        member = await guild_member(message.guild, message.author)  # may arrive as a plain User
+        if member is None:
+            return "not_in_guild"
         if event.crisis_context:
             return "paused_for_crisis"  # the moderators' crisis path takes over; style nudges pause
         if thread_owner_id(message) == member.id or (event.post and event.post.author.id == member.id):
             return "own_post"  # never nudge the author of the support post about their own messages
         settings = await self.repository.settings(event.guild_id)
-        if settings.exempt_role_id is not None and member.get_role(settings.exempt_role_id) is not None:
+        if settings.exempt_role_id is not None and has_role(member, settings.exempt_role_id):
             return "skipped_exempt"
         if await self.repository.is_opted_out(member.id):
             return SKIPPED_OPTED_OUT

@@ -14,23 +14,23 @@ import io
 import json
 import logging
 import re
-import tomllib
 from collections.abc import Mapping
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 
 import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.checks import admin_only
-from bot.replies import send_private
+from bot.checks import admin_only, own_permissions
+from bot.replies import answer_failures, send_private
 from bot.storage.flags import EXCERPT_LIMIT, ModerationSettingsRepository
 from bot.storage.nudges import NudgeRepository
 from bot.storage.privacy import ALERTS_REFRESHED, PrivacyRepository, utc_now
+from bot.tree import heard_group
+from cogs._texts import TomlTexts
 
 if TYPE_CHECKING:
     from bot.bot import HeardBot
@@ -49,26 +49,8 @@ NO_MENTIONS: Final = discord.AllowedMentions.none()
 FORGET_CHOICES: Final = ("delete", "keep", "cancel")
 
 
-class PrivacyTexts:
+class PrivacyTexts(TomlTexts):
     """The privacy sentences from ``_privacy_texts.toml``, looked up by dotted key."""
-
-    def __init__(self, data: Mapping[str, Any]) -> None:
-        """Wrap the parsed TOML document."""
-        self._data = MappingProxyType(dict(data))
-
-    def _node(self, key: str) -> Any:
-        """Return the value at a dotted key."""
-        node: Any = self._data
-        for part in key.split("."):
-            node = node[part]
-        return node
-
-    def get(self, key: str, **values: object) -> str:
-        """Return the sentence at ``key`` with ``{placeholders}`` filled in."""
-        node = self._node(key)
-        if not isinstance(node, str):
-            raise KeyError(f"{key} is not a sentence")
-        return node.format(**values) if values else node
 
     def phrase(self, table: str, amount: int) -> str | None:
         """Return "3 nudge records" for a table named in ``[forget.phrases]``, or None if it isn't."""
@@ -81,8 +63,7 @@ class PrivacyTexts:
 @cache
 def privacy_texts() -> PrivacyTexts:
     """Return the privacy texts, read once from the TOML file beside this module."""
-    with TEXTS_FILE.open("rb") as handle:
-        return PrivacyTexts(tomllib.load(handle))
+    return PrivacyTexts.load(TEXTS_FILE)
 
 
 class ForgetButton(
@@ -112,6 +93,7 @@ class ForgetButton(
         """Rebuild the button from its custom_id when it is clicked."""
         return cls(int(match["user_id"]), match["choice"])
 
+    @answer_failures
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Hand the click to the privacy cog."""
         cog = interaction.client.get_cog(Privacy.__cog_name__)
@@ -143,12 +125,7 @@ def forget_view(user_id: int, *, opted_out: bool) -> discord.ui.View:
 class Privacy(commands.Cog):
     """Explains, limits and deletes what Heard keeps: the member-facing side of the privacy registry."""
 
-    heard = app_commands.Group(
-        name="heard",
-        description="Heard setup and moderation",
-        guild_only=True,
-        default_permissions=discord.Permissions(manage_guild=True),
-    )
+    heard = heard_group()
 
     def __init__(self, bot: HeardBot) -> None:
         """Keep the bot and the repositories this cog reads."""
@@ -334,8 +311,8 @@ class Privacy(commands.Cog):
         """Post the announcement in ``channel`` and tell the admin where it is."""
         texts = privacy_texts()
         assert interaction.guild is not None
-        permissions = channel.permissions_for(interaction.guild.me)
-        if not (permissions.view_channel and permissions.send_messages):
+        permissions = own_permissions(channel)  # None if unknown: try, and handle Forbidden below
+        if permissions is not None and not (permissions.view_channel and permissions.send_messages):
             await send_private(interaction, texts.get("about.cannot_post", channel=channel.mention))
             return
         content = await self.announcement(interaction.guild.id)

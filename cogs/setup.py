@@ -13,9 +13,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import require_admin
+from bot.checks import own_permissions, require_admin
 from bot.replies import send_private
 from bot.storage.guilds import GuildConfig, WatchKind
+from bot.tree import heard_group
 
 if TYPE_CHECKING:
     from bot.bot import HeardBot
@@ -31,12 +32,7 @@ SupportChannel = discord.TextChannel | discord.ForumChannel
 class Setup(commands.Cog):
     """Admin commands that choose the moderator channel, the moderator role and the watched channels."""
 
-    heard = app_commands.Group(
-        name="heard",
-        description="Heard setup and moderation",
-        guild_only=True,
-        default_permissions=discord.Permissions(manage_guild=True),
-    )
+    heard = heard_group()
 
     def __init__(self, bot: HeardBot) -> None:
         """Keep the bot for its repositories."""
@@ -207,7 +203,9 @@ def _watch_refusal(config: GuildConfig, channel: SupportChannel) -> str | None:
 
 def _posting_problem(channel: discord.TextChannel) -> str | None:
     """Return a sentence about permissions Heard lacks to post alerts in ``channel``, or None."""
-    permissions = channel.permissions_for(channel.guild.me)
+    permissions = own_permissions(channel)
+    if permissions is None:
+        return None  # unknown here: delivery reports a refusal to the admin if there is one
     missing = [
         label
         for label, granted in (
@@ -224,7 +222,9 @@ def _posting_problem(channel: discord.TextChannel) -> str | None:
 
 def _reading_problem(channel: SupportChannel) -> str | None:
     """Return a sentence about permissions Heard lacks to read ``channel``, or None."""
-    permissions = channel.permissions_for(channel.guild.me)
+    permissions = own_permissions(channel)
+    if permissions is None:
+        return None  # unknown here: Heard simply sees no messages there until it can
     missing = [
         label
         for label, granted in (
