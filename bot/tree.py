@@ -28,6 +28,16 @@ ERROR_SENTENCES: dict[type[app_commands.AppCommandError], str] = {
 }
 
 
+def heard_group() -> app_commands.Group:
+    """Return a fresh ``/heard`` group for one cog (the tree merges every cog's ``/heard`` into one)."""
+    return app_commands.Group(
+        name="heard",
+        description="Heard setup and moderation",
+        guild_only=True,
+        default_permissions=discord.Permissions(manage_guild=True),
+    )
+
+
 class HeardTree(app_commands.CommandTree[Any]):
     """A command tree where several cogs can each declare the same top-level group (like ``/heard``).
 

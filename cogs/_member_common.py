@@ -7,18 +7,18 @@ can be read and tested on their own. The words themselves live in ``_member_text
 from __future__ import annotations
 
 import re
-import tomllib
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Final
 
 import discord
 
 from bot.listening.types import Analysis, Feeling, Reflection, Roadblock
+from cogs._texts import TomlTexts
 
 TEXTS_FILE: Final = Path(__file__).with_name("_member_texts.toml")
 MAX_TEXT_LENGTH: Final = 4000
@@ -35,35 +35,18 @@ _MENTION = re.compile(r"<(?:@[!&]?|#)\d+>|@everyone|@here", re.IGNORECASE)
 _CUSTOM_EMOJI = re.compile(r"<a?:\w+:\d+>|:[a-z0-9_+-]+:", re.IGNORECASE)
 
 
-class MemberTexts:
+class MemberTexts(TomlTexts):
     """The member-facing sentences from ``_member_texts.toml``, looked up by dotted key."""
-
-    def __init__(self, data: Mapping[str, Any]) -> None:
-        """Wrap the parsed TOML document."""
-        self._data = MappingProxyType(dict(data))
-
-    def get(self, key: str, **values: object) -> str:
-        """Return the sentence at ``key`` (like ``"nudge.intro"``) with ``{placeholders}`` filled in."""
-        node: Any = self._data
-        for part in key.split("."):
-            node = node[part]
-        if not isinstance(node, str):
-            raise KeyError(f"{key} is a table, not a sentence")
-        return node.format(**values) if values else node
 
     def table(self, key: str) -> Mapping[str, str]:
         """Return the table at ``key`` (like ``"coach.moves"``) as a read-only mapping."""
-        node: Any = self._data
-        for part in key.split("."):
-            node = node[part]
-        return MappingProxyType({str(k): str(v) for k, v in node.items()})
+        return MappingProxyType({str(k): str(v) for k, v in self._node(key).items()})
 
 
 @cache
 def member_texts() -> MemberTexts:
     """Return the member texts, read once from the TOML file shipped beside this module."""
-    with TEXTS_FILE.open("rb") as handle:
-        return MemberTexts(tomllib.load(handle))
+    return MemberTexts.load(TEXTS_FILE)
 
 
 def text_problem(text: str | None, *, from_message: bool = False) -> str | None:

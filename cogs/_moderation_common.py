@@ -7,17 +7,17 @@ The words live in ``_moderation_texts.toml``.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Final
 
 import discord
 
 from bot.listening.types import FLAG_CODES, Analysis, Roadblock
+from cogs._texts import TomlTexts
 
 TEXTS_FILE: Final = Path(__file__).with_name("_moderation_texts.toml")
 EXCERPT_LIMIT: Final = 200
@@ -34,26 +34,8 @@ _CODE_FENCE = re.compile(r"`+")
 _SPACE = re.compile(r"\s+")
 
 
-class ModerationTexts:
+class ModerationTexts(TomlTexts):
     """The moderator-tooling sentences from ``_moderation_texts.toml``, looked up by dotted key."""
-
-    def __init__(self, data: Mapping[str, Any]) -> None:
-        """Wrap the parsed TOML document."""
-        self._data = MappingProxyType(dict(data))
-
-    def _node(self, key: str) -> Any:
-        """Return whatever sits at the dotted ``key``."""
-        node: Any = self._data
-        for part in key.split("."):
-            node = node[part]
-        return node
-
-    def get(self, key: str, **values: object) -> str:
-        """Return the sentence at ``key`` (like ``"replies.decided"``) with ``{placeholders}`` filled in."""
-        node = self._node(key)
-        if not isinstance(node, str):
-            raise KeyError(f"{key} is not a sentence")
-        return node.format(**values) if values else node
 
     def label(self, table: str, code: str) -> str:
         """Return the description of ``code`` in ``table`` (``codes``, ``indicators``, ``status``...)."""
@@ -68,8 +50,7 @@ class ModerationTexts:
 @cache
 def moderation_texts() -> ModerationTexts:
     """Return the moderator-tooling texts, read once from the TOML file beside this module."""
-    with TEXTS_FILE.open("rb") as handle:
-        return ModerationTexts(tomllib.load(handle))
+    return ModerationTexts.load(TEXTS_FILE)
 
 
 def sensitivity_thresholds() -> Mapping[str, float]:

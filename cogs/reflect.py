@@ -13,7 +13,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.listening import reflect
-from bot.replies import send_private
+from bot.replies import answer_failures, send_private
 from cogs._member_common import NO_MENTIONS, format_reflection, member_texts, text_problem
 
 if TYPE_CHECKING:
@@ -30,6 +30,7 @@ class OtherIdeasButton(discord.ui.Button["OtherIdeasView"]):
         """Label the button from the texts file."""
         super().__init__(label=member_texts().get("reflect.other_ideas"), style=discord.ButtonStyle.secondary)
 
+    @answer_failures
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Replace the answer with reflections written with different stems."""
         view = self.view

@@ -265,16 +265,3 @@ class CrisisRepository:
                 "INSERT INTO helpline (guild_id, position, line) VALUES (?, ?, ?)",
                 [(guild_id, position, line) for position, line in enumerate(lines)],
             )
-
-    async def anonymise_member(self, guild_id: int, user_id: int) -> int:
-        """Replace a member's id by 0 in this guild's crisis rows; return alerts changed."""
-        async with self._db.transaction() as connection:
-            cursor = await connection.execute(
-                "UPDATE crisis_alert SET author_id = 0 WHERE guild_id = ? AND author_id = ?",
-                (guild_id, user_id),
-            )
-            changed = cursor.rowcount
-            await connection.execute(
-                "DELETE FROM crisis_checkin WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
-            )
-        return changed

@@ -607,31 +607,6 @@ class FlagRepository:
                 await enqueue_edit(connection, guild_id=guild_id, kind="flag", ref_id=flag_id, now=moment)
         return len(flag_ids)
 
-    # -- privacy helpers for the trust features (forget-me, retention, leaving a guild) --
-
-    async def anonymise_member(self, guild_id: int, user_id: int) -> int:
-        """Replace a member's id by 0 in this guild's flags and audit rows; return flags changed."""
-        async with self._db.transaction() as connection:
-            cursor = await connection.execute(
-                "UPDATE flag SET author_id = 0, excerpt = NULL WHERE guild_id = ? AND author_id = ?",
-                (guild_id, user_id),
-            )
-            changed = cursor.rowcount
-            await connection.execute(
-                "UPDATE flag SET decided_by = 0 WHERE guild_id = ? AND decided_by = ?", (guild_id, user_id)
-            )
-            await connection.execute(
-                "UPDATE flag_audit SET actor_id = 0 WHERE guild_id = ? AND actor_id = ?", (guild_id, user_id)
-            )
-        return changed
-
-    async def purge_excerpts_before(self, cutoff: datetime) -> int:
-        """Remove excerpts of flags raised before ``cutoff``; return how many were removed."""
-        result = await self._db.execute(
-            "UPDATE flag SET excerpt = NULL WHERE created_at < ? AND excerpt IS NOT NULL", (iso(cutoff),)
-        )
-        return result.rowcount
-
 
 def _clip_excerpt(excerpt: str | None) -> str | None:
     """Return the excerpt limited to :data:`EXCERPT_LIMIT` characters (None stays None)."""

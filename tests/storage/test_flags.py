@@ -242,16 +242,6 @@ async def test_helplines_default_and_custom(db: Database) -> None:
     assert await crisis.helplines(GUILD) is None
 
 
-async def test_anonymise_member_keeps_decisions(db: Database) -> None:
-    flags = FlagRepository(db)
-    flag = (await flags.record(candidate(10), dedup_window_minutes=60)).flag
-    await flags.decide(GUILD, flag.id, actor_id=99, action="resolve", new_status="resolved")
-    assert await flags.anonymise_member(GUILD, 7) == 1
-    stored = await flags.get(GUILD, flag.id)
-    assert stored is not None and stored.author_id == 0 and stored.excerpt is None
-    assert [entry.action for entry in await flags.audit_trail(GUILD, flag.id)] == ["resolve"]
-
-
 async def test_checkin_result_shown_on_alerts_and_a_skip_never_hides_it(db: Database) -> None:
     crisis, outbox = CrisisRepository(db), AlertOutboxRepository(db)
     recorded = await crisis.record(
