@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from bot.listening.constants import ACTION_THRESHOLD, MAX_CHARS, REPORT_THRESHOLD
-from bot.listening.feelings import FeelingWord, find_feeling_words, summarize
+from bot.listening.feelings import FAMILY_WORDS_BY_INTENSITY, FeelingWord, find_feeling_words, summarize
 from bot.listening.learn import Model, features, models, post_features
 from bot.listening.normalize import Normalized, deleet, normalize
 from bot.listening.patterns import Hit, word_prefixes
@@ -87,15 +87,6 @@ _REFLECTABLE = frozenset(
     }
 )
 _ADVICE_CODES = frozenset({"advice_unasked", "directing"})
-_FAMILY_WORDS: dict[str, tuple[str, str, str]] = {
-    "sad": ("down", "sad", "heartbroken"),
-    "mad": ("annoyed", "frustrated", "furious"),
-    "scared": ("uneasy", "worried", "terrified"),
-    "depleted": ("tired", "exhausted", "overwhelmed"),
-    "joyful": ("pleased", "happy", "thrilled"),
-    "powerful": ("capable", "proud", "accomplished"),
-    "peaceful": ("calm", "grateful", "at peace"),
-}
 _INTENSITY_INDEX = {"low": 0, "mid": 1, "high": 2}
 # Words that may sit between a negation and what it negates ("don't really think that you're...").
 _NEGATION_BRIDGES = frozenset(
@@ -861,7 +852,7 @@ def feeling_phrase(word: FeelingWord) -> tuple[str, bool]:
         or (says.split(" ")[0].endswith("ing") and not word.situational)
         or says in _HARSH_SELF_LABELS
     ):
-        says = _FAMILY_WORDS[word.family][_INTENSITY_INDEX[word.intensity]]
+        says = FAMILY_WORDS_BY_INTENSITY[word.family][_INTENSITY_INDEX[word.intensity]]
     return says, word.situational
 
 

@@ -10,6 +10,17 @@ from bot.listening.patterns import Hit
 from bot.listening.tables import FEELING_TABLE, INTENSITIES, Tables
 from bot.listening.types import Feeling
 
+# One everyday word per feeling family and intensity (low, mid, high), used when a feeling is inferred.
+FAMILY_WORDS_BY_INTENSITY: dict[str, tuple[str, str, str]] = {
+    "sad": ("down", "sad", "heartbroken"),
+    "mad": ("annoyed", "frustrated", "furious"),
+    "scared": ("uneasy", "worried", "terrified"),
+    "depleted": ("tired", "exhausted", "overwhelmed"),
+    "joyful": ("pleased", "happy", "thrilled"),
+    "powerful": ("capable", "proud", "accomplished"),
+    "peaceful": ("calm", "grateful", "at peace"),
+}
+
 _WORD_RX = re.compile(r"[a-z][a-z'-]*")
 # Verbs that make a context-dependent feeling word part of a phrasal verb ("had to be put down").
 _PHRASAL_VERBS = frozenset(

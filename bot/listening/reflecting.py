@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from bot.listening.engine import feeling_phrase, read_crisis, scan
-from bot.listening.feelings import FeelingWord, find_feeling_words, summarize
+from bot.listening.feelings import FAMILY_WORDS_BY_INTENSITY, FeelingWord, find_feeling_words, summarize
 from bot.listening.learn import features, models
 from bot.listening.tables import tables
 from bot.listening.types import Crisis, Feeling, Reflection, Suggestion
@@ -31,15 +31,6 @@ _INTENSITY_INDEX = {"low": 0, "mid": 1, "high": 2}
 _INTENSITIES = ("low", "mid", "high")
 _FAMILIES = ("sad", "scared", "depleted", "mad", "joyful", "powerful", "peaceful")
 _LEARNED_WEIGHT = 1.8  # how much the learned family scorer adds next to the poster's own words
-_FALLBACK_WORDS = {
-    "sad": ("down", "sad", "heartbroken"),
-    "mad": ("annoyed", "frustrated", "furious"),
-    "scared": ("uneasy", "worried", "terrified"),
-    "depleted": ("tired", "exhausted", "overwhelmed"),
-    "joyful": ("pleased", "happy", "thrilled"),
-    "powerful": ("capable", "proud", "accomplished"),
-    "peaceful": ("calm", "grateful", "at peace"),
-}
 _INTENSITY_NAMES = ("low", "mid", "high")
 _AUXILIARY_STARTS = {
     "been": "you've",
@@ -332,7 +323,7 @@ def _weigh_families(
         return None, None
     family = max(scores, key=lambda f: (scores[f], f in _NEGATIVE))
     if family not in inferred_words:
-        inferred_words[family] = _FALLBACK_WORDS[family][_INTENSITY_INDEX[intensity]]
+        inferred_words[family] = FAMILY_WORDS_BY_INTENSITY[family][_INTENSITY_INDEX[intensity]]
     if family in inferred_levels:
         intensity = _INTENSITIES[max(_INTENSITY_INDEX[intensity], inferred_levels[family])]
     inferred = (family, inferred_words[family], intensity) if family in inferred_words else None
