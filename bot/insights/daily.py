@@ -6,6 +6,7 @@ lists of :class:`DailyCounts`, so the same chart serves a live community and a r
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -32,3 +33,29 @@ class DailyCounts:
     def flags(self) -> int:
         """Return the number of flags raised that day (all codes)."""
         return sum(self.flags_by_code.values())
+
+
+@dataclass(slots=True)
+class DayTally:
+    """One day's counts while they are being added up (by the stored-stats queries or a replay)."""
+
+    replies_seen: int = 0
+    replies_with_move: int = 0
+    reflections: int = 0
+    open_questions: int = 0
+    nudges_sent: int = 0
+    flags_by_code: Counter[str] = field(default_factory=Counter)
+    flag_outcomes: Counter[str] = field(default_factory=Counter)
+
+    def freeze(self, day: date) -> DailyCounts:
+        """Return the immutable row for ``day``."""
+        return DailyCounts(
+            day=day,
+            replies_seen=self.replies_seen,
+            replies_with_move=self.replies_with_move,
+            reflections=self.reflections,
+            open_questions=self.open_questions,
+            nudges_sent=self.nudges_sent,
+            flags_by_code=dict(self.flags_by_code),
+            flag_outcomes=dict(self.flag_outcomes),
+        )

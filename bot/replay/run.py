@@ -20,7 +20,7 @@ from datetime import date
 from pathlib import Path
 from typing import Literal, Protocol
 
-from bot.insights.daily import DailyCounts
+from bot.insights.daily import DailyCounts, DayTally
 from bot.listening.types import Analysis
 from bot.replay.export import ANALYSED_TYPES, ExportHeader, ExportMessage, ExportReader
 from bot.replay.index import MessageIndex
@@ -67,18 +67,6 @@ class Example:
     text: str
     analysis: Analysis
     kind: Literal["reply", "post"]
-
-
-@dataclass(slots=True)
-class _DayTally:
-    """Mutable per-day counters, frozen into :class:`DailyCounts` at the end."""
-
-    replies_seen: int = 0
-    replies_with_move: int = 0
-    reflections: int = 0
-    open_questions: int = 0
-    nudges: int = 0
-    flags_by_code: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass(slots=True)
@@ -256,7 +244,7 @@ class _Replayer:
         self.header = header
         self.summary = ReplaySummary(header=header, source=source)
         self.sinks = sinks
-        self.tallies: dict[date, _DayTally] = {}
+        self.tallies: dict[date, DayTally] = {}
         self.top_flags, self.top_nudges, self.top_crisis = _TopList(top), _TopList(top), _TopList(top)
         self.thread_post: tuple[str, str, str] | None = None  # (id, author id, text) of a thread's first post
 
@@ -309,7 +297,7 @@ class _Replayer:
         summary.top_flags = self.top_flags.sorted()
         summary.top_nudges = self.top_nudges.sorted()
         summary.top_crisis = self.top_crisis.sorted()
-        summary.days = [_freeze(day, self.tallies[day]) for day in sorted(self.tallies)]
+        summary.days = [self.tallies[day].freeze(day) for day in sorted(self.tallies)]
         summary.elapsed_seconds = elapsed_seconds
         return summary
 
@@ -327,7 +315,7 @@ def _skip_reason(message: ExportMessage) -> SkipReason | None:
     return None
 
 
-def _count(summary: ReplaySummary, tallies: dict[date, _DayTally], result: MessageResult) -> None:
+def _count(summary: ReplaySummary, tallies: dict[date, DayTally], result: MessageResult) -> None:
     """Add one result to the summary's counters and its day's tally."""
     analysis = result.analysis
     summary.actions[analysis.action] += 1
@@ -340,14 +328,14 @@ def _count(summary: ReplaySummary, tallies: dict[date, _DayTally], result: Messa
         summary.moves[move.move] += 1
     if result.kind != "reply":
         return
-    tally = tallies.setdefault(result.message.day, _DayTally())
+    tally = tallies.setdefault(result.message.day, DayTally())
     tally.replies_seen += 1
     if analysis.moves:
         tally.replies_with_move += 1
     tally.reflections += sum(1 for move in analysis.moves if move.move == "reflection")
     tally.open_questions += sum(1 for move in analysis.moves if move.move == "open_question")
     if analysis.action == "nudge":
-        tally.nudges += 1
+        tally.nudges_sent += 1
     elif analysis.action == "flag":
         tally.flags_by_code.update(r.code for r in analysis.roadblocks if r.tier == "flag")
 
@@ -375,16 +363,3 @@ def _offer_examples(result: MessageResult, flags: _TopList, nudges: _TopList, cr
     if analysis.crisis.level != "none":
         score = (2.0 if analysis.crisis.level == "urgent" else 1.0) + len(analysis.crisis.kinds) / 100
         crisis.offer(score, order, example)
-
-
-def _freeze(day: date, tally: _DayTally) -> DailyCounts:
-    """Return the immutable daily row for one day's tally (replay has no moderator outcomes)."""
-    return DailyCounts(
-        day=day,
-        replies_seen=tally.replies_seen,
-        replies_with_move=tally.replies_with_move,
-        reflections=tally.reflections,
-        open_questions=tally.open_questions,
-        nudges_sent=tally.nudges,
-        flags_by_code=dict(tally.flags_by_code),
-    )

@@ -8,10 +8,10 @@ stores message text or member ids.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from bot.insights.daily import DailyCounts
+from bot.insights.daily import DailyCounts, DayTally
 from bot.storage.database import Database
 from bot.storage.nudges import DELIVERED_RESULTS
 
@@ -53,14 +53,14 @@ class DailyStatsRepository:
         """Return one :class:`DailyCounts` per day with any activity between the two days (inclusive)."""
         start, end = first_day.isoformat(), last_day.isoformat()
         upper = f"{end}T99"  # timestamps are UTC ISO text: the first ten characters are the UTC day
-        days: dict[str, _DayBuilder] = {}
+        days: dict[str, DayTally] = {}
         for row in await self._db.fetch_all(
             "SELECT day, SUM(replies_seen) AS seen, SUM(replies_with_move) AS moved,"
             " SUM(reflections) AS reflections, SUM(open_questions) AS questions FROM daily_stat"
             " WHERE guild_id = ? AND day BETWEEN ? AND ? GROUP BY day",
             (guild_id, start, end),
         ):
-            builder = days.setdefault(str(row["day"]), _DayBuilder())
+            builder = days.setdefault(str(row["day"]), DayTally())
             builder.replies_seen = int(row["seen"])
             builder.replies_with_move = int(row["moved"])
             builder.reflections = int(row["reflections"])
@@ -71,7 +71,7 @@ class DailyStatsRepository:
             " AND f.created_at < ? GROUP BY day, c.code",
             (guild_id, start, upper),
         ):
-            days.setdefault(str(row["day"]), _DayBuilder()).flags_by_code[str(row["code"])] = int(row["n"])
+            days.setdefault(str(row["day"]), DayTally()).flags_by_code[str(row["code"])] = int(row["n"])
         for row in await self._db.fetch_all(
             "SELECT substr(created_at, 1, 10) AS day, status, COUNT(*) AS n FROM flag"
             " WHERE guild_id = ? AND created_at >= ? AND created_at < ? GROUP BY day, status",
@@ -79,8 +79,7 @@ class DailyStatsRepository:
         ):
             status = str(row["status"])
             outcome = "resolved" if status in DECIDED_AS_RESOLVED else status
-            outcomes = days.setdefault(str(row["day"]), _DayBuilder()).flag_outcomes
-            outcomes[outcome] = outcomes.get(outcome, 0) + int(row["n"])
+            days.setdefault(str(row["day"]), DayTally()).flag_outcomes[outcome] += int(row["n"])
         placeholders = ", ".join("?" for _ in DELIVERED_RESULTS)
         for row in await self._db.fetch_all(
             "SELECT substr(created_at, 1, 10) AS day, COUNT(*) AS n FROM nudge"
@@ -88,36 +87,10 @@ class DailyStatsRepository:
             " GROUP BY day",
             (guild_id, start, upper, *sorted(DELIVERED_RESULTS)),
         ):
-            days.setdefault(str(row["day"]), _DayBuilder()).nudges_sent = int(row["n"])
+            days.setdefault(str(row["day"]), DayTally()).nudges_sent = int(row["n"])
         return [builder.freeze(date.fromisoformat(day)) for day, builder in sorted(days.items())]
 
 
 def utc_day(moment: datetime) -> date:
     """Return the UTC calendar day of an aware datetime (the key the counters use)."""
     return moment.astimezone(UTC).date()
-
-
-@dataclass(slots=True)
-class _DayBuilder:
-    """One day's counts while the queries fill them in."""
-
-    replies_seen: int = 0
-    replies_with_move: int = 0
-    reflections: int = 0
-    open_questions: int = 0
-    nudges_sent: int = 0
-    flags_by_code: dict[str, int] = field(default_factory=dict)
-    flag_outcomes: dict[str, int] = field(default_factory=dict)
-
-    def freeze(self, day: date) -> DailyCounts:
-        """Return the immutable row for ``day``."""
-        return DailyCounts(
-            day=day,
-            replies_seen=self.replies_seen,
-            replies_with_move=self.replies_with_move,
-            reflections=self.reflections,
-            open_questions=self.open_questions,
-            nudges_sent=self.nudges_sent,
-            flags_by_code=dict(self.flags_by_code),
-            flag_outcomes=dict(self.flag_outcomes),
-        )
