@@ -13,9 +13,19 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from bot.sandbox import permissions as perms
+
+
+class _HasId(Protocol):
+    """Any world record: it has a snowflake id."""
+
+    @property
+    def id(self) -> int: ...
+
+
+_Record = TypeVar("_Record", bound=_HasId)
 
 DISCORD_EPOCH_MS = 1420070400000
 
@@ -465,35 +475,19 @@ class World:
     # ----------------------------------------------------------------------------------- lookups
     def guild(self, guild: GuildRecord | int) -> GuildRecord:
         """Return the guild record for a record or id (raises SandboxError if unknown)."""
-        guild_id = guild if isinstance(guild, int) else guild.id
-        try:
-            return self.guilds[guild_id]
-        except KeyError:
-            raise SandboxError(f"unknown guild {guild_id}") from None
+        return _lookup(self.guilds, guild, "guild")
 
     def channel(self, channel: ChannelRecord | int) -> ChannelRecord:
         """Return the channel record for a record or id (raises SandboxError if unknown)."""
-        channel_id = channel if isinstance(channel, int) else channel.id
-        try:
-            return self.channels[channel_id]
-        except KeyError:
-            raise SandboxError(f"unknown channel {channel_id}") from None
+        return _lookup(self.channels, channel, "channel")
 
     def user(self, user: UserRecord | int) -> UserRecord:
         """Return the user record for a record or id (raises SandboxError if unknown)."""
-        user_id = user if isinstance(user, int) else user.id
-        try:
-            return self.users[user_id]
-        except KeyError:
-            raise SandboxError(f"unknown user {user_id}") from None
+        return _lookup(self.users, user, "user")
 
     def message(self, message: MessageRecord | int) -> MessageRecord:
         """Return the message record for a record or id (raises SandboxError if unknown)."""
-        message_id = message if isinstance(message, int) else message.id
-        try:
-            return self.messages[message_id]
-        except KeyError:
-            raise SandboxError(f"unknown message {message_id}") from None
+        return _lookup(self.messages, message, "message")
 
     def member(self, guild: GuildRecord | int, user: UserRecord | int) -> MemberRecord | None:
         """Return a user's membership in a guild, or None."""
@@ -1162,3 +1156,12 @@ def _overwrite_payload(item: OverwriteLike) -> Payload:
         "allow": str(data.get("allow", 0)),
         "deny": str(data.get("deny", 0)),
     }
+
+
+def _lookup(table: Mapping[int, _Record], key: _Record | int, kind: str) -> _Record:
+    """Return the record for a record or id from ``table``; SandboxError names ``kind`` if unknown."""
+    record_id = key if isinstance(key, int) else key.id
+    try:
+        return table[record_id]
+    except KeyError:
+        raise SandboxError(f"unknown {kind} {record_id}") from None
