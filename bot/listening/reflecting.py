@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from bot.listening.engine import feeling_phrase, read_crisis, scan
 from bot.listening.feelings import FAMILY_WORDS_BY_INTENSITY, FeelingWord, find_feeling_words, summarize
@@ -19,6 +20,12 @@ from bot.listening.learn import features, models
 from bot.listening.tables import tables
 from bot.listening.types import Crisis, Feeling, Reflection, Suggestion
 
+# Quoted speech ('she said "you'll find someone better"') and "> " quote lines.
+_QUOTE_RX = re.compile(r'"[^"\n]*"')
+_QUOTED_MIN_WORDS = 3  # shorter quotes are usually the poster's own scare quotes: got banned for "spam"
+_QUOTE_LINE_RX = re.compile(r"(?m)^ *>[^\n]*")
+_DIGITS_RX = re.compile(r"[0-9]+")
+_CUE_WORD_RX = re.compile(r"[a-z0-9#']+")
 _CLAUSE_RX = re.compile(r"[^.!?\n;:]+")
 _PAIR_RX = re.compile(r"\bmy (?:[a-z]+ )?[a-z]+ and (?:i|me)\b|\b(?:me|i) and my\b")
 _SUB_CLAUSE_RX = re.compile(r",| but | and then | because | cause | cuz | bc | when | while | plus | and ")
@@ -30,8 +37,15 @@ _NEGATIVE = frozenset({"sad", "scared", "depleted", "mad"})
 _INTENSITY_INDEX = {"low": 0, "mid": 1, "high": 2}
 _INTENSITIES = ("low", "mid", "high")
 _FAMILIES = ("sad", "scared", "depleted", "mad", "joyful", "powerful", "peaceful")
-_LEARNED_WEIGHT = 1.8  # how much the learned family scorer adds next to the poster's own words
+_LEARNED_MARGIN = 0.1  # the learned family counts only when it leads the next one by this much
+_LEARNED_WEIGHT = 1.8  # how much the learned family scorer adds where the patterns found little
+_LEARNED_WEIGHT_BESIDE_PATTERNS = 0.9  # ...and half as much beside their finding
 _INTENSITY_NAMES = ("low", "mid", "high")
+_CUE_WEIGHT = 1.2  # what one event cue adds to its family (at most three count)
+_CUE_WEIGHT_NEXT_TO_WORDS = 1.0
+_MAX_CUES = 3  # at most this many event cues count for one family
+_FUZZY_MIN_LENGTH = 6  # only long lexicon words are matched through a typo ("anxous" -> "anxious")
+_EMPHASIS_WINDOW = 28  # characters looked at around a feeling word for "mostly", "but", "he looked"
 _AUXILIARY_STARTS = {
     "been": "you've",
     "feeling": "you're",
@@ -270,7 +284,7 @@ def _question(family: str, variant: int) -> str:
 def _read(post: str) -> _Pieces:
     table = tables()
     result = scan(post)
-    words = tuple(find_feeling_words(result.view, result.hits, table))
+    words = _own_feeling_words(result.view, find_feeling_words(result.view, result.hits, table))
     crisis = read_crisis(result)
     family, inferred = _weigh_families(result.view, words)
     ordered = summarize(words)
@@ -292,35 +306,59 @@ def _weigh_families(
     """Return the post's main feeling family (the poster's own words count most, recent ones more) and,
     when it rests on the kind of event only, the inferred ``(family, word, intensity)``."""
     last_sentence_start = max(view.rfind(". "), view.rfind("! "), view.rfind("? "), view.rfind("\n"))
+    cue_view = _own_words_view(view)
+    own_view = cue_view.text
     scores: dict[str, float] = {}
     for word in words:
         weight = 2.0 + _INTENSITY_INDEX[word.intensity] * 0.5
         if word.start > last_sentence_start >= 0:
             weight *= 1.3
+        weight *= _emphasis(view, own_view, word)
         scores[word.family] = scores.get(word.family, 0.0) + weight
     intensity = _intensity_of(view)
     inferred_words: dict[str, str] = {}
     inferred_levels: dict[str, int] = {}
-    for rule in tables().reflect["appraisal"]:
-        count = sum(1 for cue in rule["cues"] if _has_phrase(view, cue))
-        if count:
-            family = str(rule["family"])
-            scores[family] = scores.get(family, 0.0) + min(count, 3) * 1.2
-            level = _INTENSITY_INDEX[intensity]
-            if any(_has_phrase(view, cue) for cue in rule.get("strong_cues", ())):
-                level = max(level, 1)  # a death or a betrayal is never "a bit down"
-            inferred_words.setdefault(family, str(rule["words"][level]))
-            inferred_levels.setdefault(family, level)
-    scorer = models()
-    feats = features(view)
-    for family_name in _FAMILIES:
-        model = scorer.get(f"family:{family_name}")
-        if model is not None and len(_TOKEN_RX.findall(view)) >= 3:
-            probability = model.score(feats)
-            if probability > 0.5:
-                scores[family_name] = scores.get(family_name, 0.0) + _LEARNED_WEIGHT * (probability - 0.5) * 2
+    # The kind of event counts less when the poster named a feeling themselves.
+    cue_weight = _CUE_WEIGHT_NEXT_TO_WORDS if any(not w.situational for w in words) else _CUE_WEIGHT
+    # Each cue counts once per family even when two rules list it; at most three count per family.
+    rules = tables().reflect["appraisal"]
+    matched_by_rule: dict[int, set[str]] = {}
+    for rule_index, cue, strong in _candidate_cues(cue_view):
+        if _has_cue(cue_view, cue):
+            matched_by_rule.setdefault(rule_index, set()).add(f"strong:{cue}" if strong else cue)
+    cues_seen: dict[str, set[str]] = {}
+    best_rule: dict[str, tuple[int, Mapping[str, Any], bool]] = {}
+    for rule_index, matched in sorted(matched_by_rule.items()):
+        rule = rules[rule_index]
+        family = str(rule["family"])
+        cues_seen.setdefault(family, set()).update(matched)
+        has_strong = any(cue.startswith("strong:") for cue in matched)
+        if family not in best_rule or len(matched) > best_rule[family][0]:
+            best_rule[family] = (len(matched), rule, has_strong)
+    for family, seen in cues_seen.items():
+        scores[family] = scores.get(family, 0.0) + min(len(seen), _MAX_CUES) * cue_weight
+    for family, (_size, rule, has_strong) in best_rule.items():
+        level = _INTENSITY_INDEX[intensity]
+        if has_strong:
+            level = max(level, 1)  # a death or a betrayal is never "a bit down"
+        inferred_words[family] = str(rule["words"][level])
+        inferred_levels[family] = level
+    learned = _learned_family(view)
+    if learned is not None:
+        family_name, probability = learned
+        # The learned scorer backs the patterns up: it counts fully only where they found little.
+        weight = (
+            _LEARNED_WEIGHT if max(scores.values(), default=0.0) < 1.0 else _LEARNED_WEIGHT_BESIDE_PATTERNS
+        )
+        scores[family_name] = scores.get(family_name, 0.0) + weight * (probability - 0.5) * 2
     if not scores or max(scores.values()) < 1.0:
-        return None, None
+        fallback = tables().reflect["fallback"]
+        if not any(_has_cue(cue_view, cue) for cue in fallback["cues"]):
+            return None, None
+        # Nothing names a feeling, yet the post sounds like a struggle: offer the gentlest guess.
+        scores = {str(fallback["family"]): 1.0}
+        inferred_words[str(fallback["family"])] = str(fallback["word"])
+        inferred_levels[str(fallback["family"])] = 0
     family = max(scores, key=lambda f: (scores[f], f in _NEGATIVE))
     if family not in inferred_words:
         inferred_words[family] = FAMILY_WORDS_BY_INTENSITY[family][_INTENSITY_INDEX[intensity]]
@@ -328,6 +366,116 @@ def _weigh_families(
         intensity = _INTENSITIES[max(_INTENSITY_INDEX[intensity], inferred_levels[family])]
     inferred = (family, inferred_words[family], intensity) if family in inferred_words else None
     return family, inferred
+
+
+def _own_feeling_words(view: str, found: Sequence[FeelingWord]) -> tuple[FeelingWord, ...]:
+    """Return the poster's feeling words: the lexicon's finds, minus aches ("my eyes hurt"), plus
+    words typed with one slip ("anxous", "scaredd", "exhuasted")."""
+    reading = tables().reflect["reading"]
+    body_parts = frozenset(reading["body_parts"])
+    aches = frozenset(reading["aches"])
+    event_words = frozenset(reading["event_words"])
+    objects = frozenset(reading["objects"])
+    kept: list[FeelingWord] = []
+    for word in found:
+        before = _TOKEN_RX.findall(view[max(0, word.start - 16) : word.start])[-1:]
+        if word.word in aches and before and before[0] in body_parts:
+            continue  # "my back hurts" is pain, not a feeling
+        if word.word in event_words:
+            after = _TOKEN_RX.findall(view[word.start + len(word.word) : word.start + len(word.word) + 16])[
+                :1
+            ]
+            if after and (after[0] in objects or after[0][0].isdigit()):
+                continue  # "i lost 4 hours of progress", "lost a patient": an event, not "feeling lost"
+        kept.append(word)
+    taken = {w.start for w in found}
+    variants = _typo_variants()
+    lexicon = tables().lexicon
+    for match in _TOKEN_RX.finditer(view):
+        token = match.group()
+        if match.start() in taken or token in lexicon or token not in variants:
+            continue
+        entry = lexicon[variants[token]]
+        kept.append(
+            FeelingWord(
+                word=token,
+                says_as=entry.says_as,
+                family=entry.family,
+                intensity=entry.intensity,
+                situational=entry.situational,
+                start=match.start(),
+            )
+        )
+    kept.sort(key=lambda w: w.start)
+    return tuple(kept)
+
+
+@cache
+def _typo_variants() -> dict[str, str]:
+    """Return one-slip spellings of the long lexicon words (a letter dropped, doubled or swapped with
+    its neighbour), each mapped to the word meant; spellings that are real words are left out."""
+    lexicon = tables().lexicon
+    real_words = frozenset(tables().reflect["reading"]["not_typos"])
+    variants: dict[str, str] = {}
+    for word, entry in lexicon.items():
+        if len(word) < _FUZZY_MIN_LENGTH or not word.isalpha() or entry.needs_context:
+            continue
+        # The first and last letters are kept: "reading" is not "dreading", "please" not "pleased".
+        forms = {word[:i] + word[i + 1 :] for i in range(1, len(word) - 1)}
+        forms |= {word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(1, len(word) - 2)}
+        forms |= {word[:i] + word[i] + word[i:] for i in range(len(word))}
+        for form in forms:
+            if form != word and form not in lexicon and form not in real_words:
+                variants.setdefault(form, word)
+    return variants
+
+
+def _emphasis(view: str, own_view: str, word: FeelingWord) -> float:
+    """Return how much a feeling word counts in a mixed post: more after "but mostly" or "more",
+    less before a "but", and less when it is someone else's feeling ("he looked so confused")."""
+    reading = tables().reflect["reading"]
+    before_text = view[max(0, word.start - _EMPHASIS_WINDOW) : word.start]
+    sentence_start = max(before_text.rfind(". "), before_text.rfind("\n"), before_text.rfind("! "))
+    before_text = before_text[sentence_start + 1 :]
+    after_text = view[word.start + len(word.word) : word.start + len(word.word) + _EMPHASIS_WINDOW]
+    after_text = re.split(r"[.!?\n]", after_text, maxsplit=1)[0]
+    before = _TOKEN_RX.findall(before_text)
+    after = _TOKEN_RX.findall(after_text)
+    weight = 1.0
+    if word.word in reading["conditions"]:
+        weight *= 0.7  # a condition's name is less a feeling right now: "my social anxiety"
+    if any(w in reading["dominant_before"] for w in before[-4:]):
+        weight *= 1.6  # "but mostly sad", "i'm more just exhausted"
+    elif any(w in reading["passing_after"] for w in after[:6]):
+        weight *= 0.6  # "relieved the surgery is over but ..."
+    line_before = view[: word.start].rsplit("\n", 1)[-1]
+    if own_view[word.start] == " " or line_before.count('"') % 2 == 1:
+        weight *= 0.3  # words in quotes are someone else's: 'he texted her "i miss you"'
+    recent = before[-3:]
+    if any(w in reading["someone_else"] for w in recent) and not any(
+        w in reading["first_person"] for w in recent
+    ):
+        weight *= 0.25  # "he looked so confused" is his feeling, not the poster's
+    return weight
+
+
+def _learned_family(view: str) -> tuple[str, float] | None:
+    """Return the learned scorer's family for a post and its probability, only when it clearly prefers
+    one family: on text unlike its training posts it rates several families high at once."""
+    scorer = models()
+    if len(_TOKEN_RX.findall(view)) < 3:
+        return None
+    feats = features(view)
+    rated = sorted(
+        ((model.score(feats), name) for name in _FAMILIES if (model := scorer.get(f"family:{name}"))),
+        reverse=True,
+    )
+    if not rated or rated[0][0] <= 0.5:
+        return None
+    runner_up = rated[1][0] if len(rated) > 1 else 0.0
+    if rated[0][0] - runner_up < _LEARNED_MARGIN:
+        return None
+    return rated[0][1], rated[0][0]
 
 
 def _main_feeling(pieces: _Pieces) -> tuple[str, str, bool, bool] | None:
@@ -379,6 +527,73 @@ def _reported_feelings(pieces: _Pieces) -> tuple[Feeling, ...]:
         guessed = Feeling(family=family, words=(word,), intensity=intensity)  # type: ignore[arg-type]
         return (guessed, *(f for f in pieces.feelings if f.family != family))
     return pieces.feelings
+
+
+@dataclass(frozen=True, slots=True)
+class _CueView:
+    """The poster's own words (quotes and idioms blanked), as is and with numbers read as "#", plus the
+    words each contains (a cue whose first word is absent is not looked for)."""
+
+    text: str
+    numbers_as_hash: str
+    words: frozenset[str]
+    hashed_words: frozenset[str]
+
+
+def _own_words_view(view: str) -> _CueView:
+    """Return the view without quoted speech (someone else's words) or figures of speech."""
+    unquoted = _QUOTE_RX.sub(_blank_long_quote, view)
+    own = _QUOTE_LINE_RX.sub(lambda m: " " * len(m.group()), unquoted)
+    for idiom in tables().reflect["reading"]["idioms"]:
+        if idiom in own:
+            own = own.replace(idiom, " " * len(idiom))
+    hashed = _DIGITS_RX.sub("#", own)
+    return _CueView(
+        own, hashed, frozenset(_CUE_WORD_RX.findall(own)), frozenset(_CUE_WORD_RX.findall(hashed))
+    )
+
+
+def _blank_long_quote(match: re.Match[str]) -> str:
+    """Blank a quote of a few words (someone else's words), keeping offsets; keep short scare quotes."""
+    quote = match.group()
+    return " " * len(quote) if len(quote.split()) >= _QUOTED_MIN_WORDS else quote
+
+
+@cache
+def _cue_index() -> tuple[dict[str, tuple[tuple[int, str, bool], ...]], tuple[tuple[int, str, bool], ...]]:
+    """Return every event cue as ``(rule index, cue, strong)``, grouped by the cue's first word, plus the
+    cues that start with no word (emoji, "!!"); built once so a post only tries cues whose word it has."""
+    by_word: dict[str, list[tuple[int, str, bool]]] = {}
+    wordless: list[tuple[int, str, bool]] = []
+    for rule_index, rule in enumerate(tables().reflect["appraisal"]):
+        entries = [(cue, False) for cue in rule["cues"]] + [
+            (cue, True) for cue in rule.get("strong_cues", ())
+        ]
+        for cue, strong in entries:
+            first = _CUE_WORD_RX.match(cue)
+            if first is None:
+                wordless.append((rule_index, cue, strong))
+            else:
+                by_word.setdefault(first.group(), []).append((rule_index, cue, strong))
+    return {word: tuple(items) for word, items in by_word.items()}, tuple(wordless)
+
+
+def _candidate_cues(cue_view: _CueView) -> list[tuple[int, str, bool]]:
+    """Return the event cues worth looking for in a post: those whose first word is one of its words."""
+    by_word, wordless = _cue_index()
+    candidates = list(wordless)
+    for word in cue_view.words | cue_view.hashed_words:
+        candidates.extend(by_word.get(word, ()))
+    return candidates
+
+
+def _has_cue(cue_view: _CueView, cue: str) -> bool:
+    """Return True if an event cue is in the poster's own words; "#" in a cue stands for any number."""
+    hashed = "#" in cue
+    first = _CUE_WORD_RX.match(cue)
+    if first is not None and first.group() not in (cue_view.hashed_words if hashed else cue_view.words):
+        return False  # quick check: a cue can only match where its first word is a word of the text
+    return _has_phrase(cue_view.numbers_as_hash if hashed else cue_view.text, cue)
 
 
 def _has_phrase(view: str, phrase: str) -> bool:
