@@ -260,8 +260,10 @@ def read_crisis(result: Scan, *, learned: bool = True, reply: bool = False) -> C
     """Return the crisis level and indicators of a scanned text.
 
     ``learned`` lets the learned scorer raise a reading the patterns missed to concern (urgent when an
-    urgency marker is present). It was trained on posts, so in a ``reply`` it needs a slightly higher
-    score and a top sentence about the writer (first person, not said to "you").
+    urgency marker is present): after a weak signal, or with no signal at all when the text uses a word
+    of the crisis vocabulary (``[vocabulary]`` in crisis.toml). It was trained on posts, so in a
+    ``reply`` it needs a slightly higher score and a top sentence about the writer (first person, not
+    said to "you").
     """
     indicator_hits: list[Hit] = []
     safe_hits: list[Hit] = []
@@ -275,14 +277,33 @@ def read_crisis(result: Scan, *, learned: bool = True, reply: bool = False) -> C
         else:
             indicator_hits.append(hit)
     if not indicator_hits and not any(h.rule.extra.get("urgent") for h in urgency_hits):
-        return Crisis()  # the learned scorer only confirms a signal the patterns saw
+        # The learned scorer may read a text the patterns missed only when it uses crisis vocabulary.
+        if learned and not reply and not tables().crisis_vocabulary.isdisjoint(_WORD_RX.findall(result.view)):
+            return _scored_crisis(result, urgency_hits, safe_hits, reply=reply)
+        return Crisis()
     kept = [hit for hit in indicator_hits if not _is_safe(hit, safe_hits, result)]
+    if reply:  # a reply's bare crisis words are mostly about the poster ("don't joke about dying")
+        kept = [hit for hit in kept if not hit.rule.extra.get("concept")]
     strong = {h.rule.code for h in kept if h.rule.extra.get("strength") == _STRONG}
     weak = {h.rule.code for h in kept} - strong - {"retraction"}
     acts = [h for h in urgency_hits if h.rule.extra.get("urgent") and not _is_safe(h, safe_hits, result)]
     markers = {h.rule.extra.get("kind") for h in urgency_hits if not h.rule.extra.get("urgent")}
-    bonus = 0.5 * len(markers) if weak else 0.0
-    concern = bool(strong) or _weak_score(kept, weak) + bonus >= 2 or bool(acts)
+    # A phrased weak signal with "tonight", a plan or the means at hand is a crisis; a day or a stated
+    # intention adds half a point each. A retraction after a weak disclosure ("... nvm i'm fine") adds
+    # a point. Single concept words ("concept" groups) count only with a signal of another kind.
+    # In a reply "tonight" and "right now" are mostly care ("are you safe right now?"): half a point there.
+    marker_weight = {} if reply else {"soon": 1.0, "plan": 1.0, "means": 1.0}
+    phrased = any(h.rule.code in weak and not h.rule.extra.get("concept") for h in kept)
+    bonus = sum(marker_weight.get(str(kind), 0.5) for kind in markers) if phrased else 0.0
+    if weak and not reply and "retraction" in {h.rule.code for h in kept}:
+        bonus += 1.0
+    # Even a concept word counts with the means at hand ("the blade on my desk") or a plan, as long as
+    # it is another word than the marker itself ("i'm at the bridge" alone is a place, not a signal).
+    held = [m for m in urgency_hits if m.rule.extra.get("kind") in ("plan", "means")]
+    with_means = bool(held) and any(
+        h.rule.code in weak and not any(_overlaps(h.start, h.end, m.start, m.end) for m in held) for h in kept
+    )
+    concern = bool(strong) or _weak_score(kept, weak) + bonus >= 2 or bool(acts) or with_means
     if not concern:
         if learned and any(h.rule.code not in _AMBIGUOUS_ALONE for h in kept):
             return _scored_crisis(result, urgency_hits, safe_hits, reply=reply)
@@ -327,8 +348,9 @@ def _scored_crisis(
 ) -> Crisis:
     """Ask the learned scorer when the patterns found no crisis: concern only when it is confident.
 
-    It runs only when the patterns saw a weak, unguarded signal they did not count as a crisis; the
-    threshold was chosen by 5-fold cross-validation on dev + train. The patterns' guards still hold: a
+    It runs only when the patterns saw a weak, unguarded signal they did not count as a crisis, or no
+    signal at all in a text with crisis vocabulary; the threshold was chosen by 5-fold cross-validation
+    on dev + train. The patterns' guards still hold: a
     text with an idiom, gaming, fiction, negation or recovered-history guard is left to the patterns.
     The explanation is the sentence that weighs most in the model.
     """
@@ -346,7 +368,7 @@ def _scored_crisis(
         for start, end in result.sentences
     ):
         return Crisis()  # nothing the writer says about themselves: cheap to rule out before scoring
-    if safe_hits:
+    if any(safe.rule.extra.get("kind") != "serious" for safe in safe_hits):
         return Crisis()  # an idiom, gaming, fiction, negation or recovered-history guard holds
     minimum = max(crisis_model.threshold, _SCORED_CRISIS_MIN) + (_SCORED_REPLY_MARGIN if reply else 0.0)
     probability = crisis_model.score(feats)
@@ -383,9 +405,13 @@ def _weak_score(kept: Sequence[Hit], weak: set[str]) -> float:
     Hopelessness and entrapment repeated on their own ("what's the point, why bother") stay below the
     bar: venting is not a crisis unless something else joins it.
     """
-    score = float(len(weak))
+    phrased = {hit.rule.code for hit in kept if not hit.rule.extra.get("concept")}
+    # Concept words only add to a phrased signal: two bare words ("final", "too much") are not a crisis.
+    score = float(len(weak)) if phrased & (weak | {"retraction"}) else 0.0
     spans: dict[str, list[tuple[int, int]]] = {}
     for hit in kept:
+        if hit.rule.extra.get("concept"):
+            continue
         if hit.rule.code in weak and hit.rule.code not in ("hopelessness", "entrapment"):
             seen = spans.setdefault(hit.rule.code, [])
             if not any(hit.start == s or (s <= hit.start and hit.end <= e) for s, e in seen):
@@ -396,7 +422,12 @@ def _weak_score(kept: Sequence[Hit], weak: set[str]) -> float:
 
 
 def _is_safe(hit: Hit, safe_hits: Sequence[Hit], result: Scan) -> bool:
+    # "no seriously", "not joking": the writer says they mean it, so joke and idiom guards do not hold.
+    serious = any(safe.rule.extra.get("kind") == "serious" for safe in safe_hits)
     for safe in safe_hits:
+        kind = safe.rule.extra.get("kind")
+        if kind == "serious" or (serious and kind == "idiom"):
+            continue
         scope = safe.rule.extra.get("scope", "overlap")
         if scope == "text":
             listed = safe.rule.extra.get("indicators", ())
@@ -413,6 +444,12 @@ def _is_safe(hit: Hit, safe_hits: Sequence[Hit], result: Scan) -> bool:
             text = result.view[sentence[0] : sentence[1]]
             if safe.rule.extra.get("kind") == "recovered" and _RELAPSE_CUE_RX.search(text):
                 continue
+            if (
+                kind == "recovered"
+                and _overlaps(hit.start, hit.end, safe.start, safe.end)
+                and hit.end > safe.end
+            ):
+                continue  # the signal reads on past the history: "3 months clean down the drain"
             return True
         if _overlaps(hit.start, hit.end, safe.start, safe.end):
             return True

@@ -51,6 +51,16 @@ MORE_POSITIVES: list[str] = [
     "dont know if ill still be here next week",
     "i can't see any way out of this mess",
     "i slit my wrist last night",
+    # General forms (not one sentence each): thinking about it every day, so close, why keep living...
+    "i think about dying every single day",
+    "i'm so close to just ending everything",
+    "why should i keep living",
+    "i'm the reason my parents fight. if i wasn't here they'd be fine",
+    "relapsed on sh after 8 months",
+    "how many tylenol would be too much",
+    "my sister has been cutting and i don't know how to help",
+    "i'd rather be dead than keep doing this",
+    "what if i just didn't come home tonight",
 ]
 
 
@@ -88,6 +98,18 @@ NEGATIVES: list[str] = [
     "gonna jump off the high dive at the pool lol",
     "everyone would be better off without my singing lol",
     "i got the promotion but i'm scared i won't be good at it",
+    "deleted tiktok for good, my screen time was insane",
+    "i won't be here tomorrow, dentist appointment",
+    "can't take another day of this heat",
+    "my inner voice keeps telling me to buy more plants",
+    "i'd rather die than go back to that dentist",
+    "i'm at the bridge with my dog, the sunset is unreal",
+    "just took my meds, feeling chill now",
+    "can you overdose on vitamin c? asking bc of a cold",
+    "i don't want to live in this city anymore, looking at flats",
+    "i'm leaving this server for good, too much drama here",
+    "the end of the semester is so close, one last exam and i'm free",
+    "my emo playlist is all songs about wanting to die lol, i'm 30 and thriving now",
 ]
 
 
@@ -117,6 +139,17 @@ def test_a_retraction_after_a_disclosure_stays_elevated() -> None:
     assert "retraction" in crisis.kinds
 
 
+def test_a_retraction_that_names_the_disclosure_stays_elevated() -> None:
+    crisis = analyze_post("i was just kidding about the pills thing, i'm all good now haha").crisis
+    assert crisis.level != "none"
+    assert "retraction" in crisis.kinds
+
+
+def test_saying_one_means_it_lifts_the_joke_guard() -> None:
+    assert analyze_post("dying lol. no seriously, i want to die").crisis.level != "none"
+    assert analyze_post("i want to die lol. no seriously").crisis.level != "none"
+
+
 def test_a_retraction_on_its_own_is_not_a_crisis() -> None:
     assert analyze_post("jk lol ignore that, wrong channel").crisis.level == "none"
 
@@ -128,6 +161,10 @@ def test_a_retraction_on_its_own_is_not_a_crisis() -> None:
         "i already took all my pills, i just wanted to say bye",
         "i have the rope ready and i want to end it",
         "i've got a plan and a date, i want to die",
+        "i'm ctb this weekend, nothing is ever gonna change",
+        "just burned myself again and i can't take this anymore",
+        "im on the bridge rn and i want to die",
+        "pills are counted. i want to die",
     ],
 )
 def test_plan_means_time_or_act_in_progress_is_urgent(text: str) -> None:
