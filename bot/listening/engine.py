@@ -233,10 +233,10 @@ def scan(text: str) -> Scan:
     view = norm.text
     prefixes = word_prefixes(view)
     hits = tuple(table.main.find(view, prefixes))
-    crisis_view = deleet(view)
-    if '"' in crisis_view:
-        crisis_view = crisis_view.replace('"', " ")
-    crisis_prefixes = prefixes if crisis_view is view else word_prefixes(crisis_view)
+    deleeted = deleet(view)
+    crisis_view = deleeted.replace('"', " ") if '"' in deleeted else deleeted
+    # A quote is not part of a word, so blanking quotes leaves the words (and their offsets) as they were.
+    crisis_prefixes = prefixes if deleeted is view else word_prefixes(crisis_view)
     crisis_hits = tuple(table.crisis.find(crisis_view, crisis_prefixes))
     sentences = tuple(m.span() for m in _SENTENCE_RX.finditer(view))
     return Scan(

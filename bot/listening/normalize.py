@@ -56,10 +56,13 @@ _BLANK_RX = re.compile(
     r"|@(?:everyone|here)\b",
     re.DOTALL,
 )
-_BLANK_HINTS = ("`", "<", "http", "www.", "@")
+_BLANK_HINTS = ("`", "<", "http", "www.", "@")  # no part to blank without one of these (see normalize())
 
 # Runs of three or more of the same letter: "sooo" -> "so", "killlll" -> "kill".
 _RUN_RX = re.compile(r"([a-z])\1\1+")
+# The ASCII characters the character table changes (an ASCII text without them is left as it is; kept
+# in step with the check in normalize() by a test).
+ASCII_CHANGES = frozenset(ch for ch in map(chr, range(128)) if ch.translate(_CHAR_TABLE) != ch)
 _VOWELS = frozenset("aeiouy")
 
 # Creative spellings read as letters when a symbol or digit sits between two letters: k!ll, unal1ve.
@@ -139,8 +142,11 @@ def _shorten_runs(text: str) -> tuple[str, tuple[int, ...] | None]:
 
 def normalize(text: str) -> Normalized:
     """Return the matching view of ``text`` (lowercase, plain quotes, no markup, short letter runs)."""
-    view = _lowercase_same_length(text).translate(_CHAR_TABLE)
-    if any(hint in view for hint in _BLANK_HINTS):
+    view = _lowercase_same_length(text)
+    # Spelled out rather than any(...) over a tuple: this runs for every message and reply.
+    if not view.isascii() or "*" in view or "~" in view or "|" in view or "\t" in view or "\r" in view:
+        view = view.translate(_CHAR_TABLE)
+    if "`" in view or "<" in view or "@" in view or "http" in view or "www." in view:
         view = _BLANK_RX.sub(_blank, view)
     view, offsets = _shorten_runs(view)
     return Normalized(original=text, text=view, offsets=offsets)

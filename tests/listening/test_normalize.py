@@ -45,3 +45,11 @@ def test_odd_unicode_does_not_change_offsets() -> None:
     original = "İstanbul was hard"
     norm = normalize(original)
     assert len(norm.text) == len(original)
+
+
+def test_plain_ascii_text_skips_the_character_table_without_changing_the_view() -> None:
+    from bot.listening.normalize import _CHAR_TABLE, ASCII_CHANGES
+
+    assert frozenset("*~|\t\r") == ASCII_CHANGES  # the characters normalize() checks for
+    for text in ("plain words here", "a *bold* ~strike~ |spoiler| tab\there\r", "curly ’quote’ — dash"):
+        assert normalize(text).text == text.lower().translate(_CHAR_TABLE)
