@@ -11,10 +11,12 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.listening.constants import ACTION_THRESHOLD, MAX_CHARS, REPORT_THRESHOLD
+from bot.listening.decide import calibrated, crisis_reading, reply_reading, strongest
 from bot.listening.feelings import FAMILY_WORDS_BY_INTENSITY, FeelingWord, find_feeling_words, summarize
-from bot.listening.learn import Model, features, models, post_features
+from bot.listening.learn import Model, TextModel, features, models, post_features, text_models, text_terms
 from bot.listening.normalize import Normalized, deleet, normalize
 from bot.listening.patterns import Hit, word_prefixes
 from bot.listening.tables import (
@@ -28,6 +30,8 @@ from bot.listening.tables import (
     tables,
 )
 from bot.listening.types import (
+    FLAG_CODES,
+    ROADBLOCK_CODES,
     Analysis,
     Crisis,
     CrisisIndicator,
@@ -131,15 +135,13 @@ _UNADDRESSED_CODES = frozenset({"hijacking", "deflecting", "minimizing", "toxic_
 _MIN_SCORED_WORDS = 3  # the learned scorer says nothing about texts shorter than this
 # Weak signals too ambiguous to let the scorer confirm on their own ("bye guys", "jk").
 _AMBIGUOUS_ALONE = frozenset({"goodbye", "retraction"})
+# A flag no pattern explains needs the flag model this sure (moderators' attention is the scarce resource).
+_UNEXPLAINED_FLAG_MIN = 0.5
+_UNEXPLAINED_NUDGE_MIN = 0.7  # ...and a nudge no pattern explains, the roadblock model this sure
+# Moves that show a reply already listens: the learned models never add a roadblock to such a reply.
+_LISTENING_MOVES = frozenset({"reflection", "validation", "feeling_acknowledgement"})
 _SCORED_CRISIS_MIN = 0.9  # cross-validated: +5 points recall on unseen posts at no extra false alarms
 _SCORED_REPLY_MARGIN = 0.05  # a reply (which mostly talks about the poster) needs a little more
-_SCORED_CODE_MIN = 0.2  # a learned nudge needs at least this from its code's own model
-_SCORED_FLAG_MIN = 0.8  # cross-validated on the second author's replies: flag precision 0.91 with the veto
-_SCORED_FLAG_CAP = 0.85  # a learned flag never reads as more confident than this
-# A pattern's flag the learned flag model scores below this is held back from moderators (reported at the
-# "sensitive" level only). Chosen by 5-fold cross-validation on dev + train: it removed about a third of
-# the patterns' false flags on the second author's replies while losing almost no true ones.
-_FLAG_VETO = 0.05
 # Words people call themselves that a reflection should not repeat back as a label.
 _HARSH_SELF_LABELS = frozenset(
     {
@@ -174,7 +176,8 @@ class Scan:
     crisis_hits: tuple[Hit, ...]
     sentences: tuple[tuple[int, int], ...]
     sentence_starts: tuple[int, ...]
-    cache: dict[str, frozenset[str]] = field(default_factory=dict, compare=False, repr=False)
+    cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    word_cache: list[list[str]] = field(default_factory=list, compare=False, repr=False)
 
     def learned_features(self) -> frozenset[str]:
         """Return the learned scorer's features of the text, computed once per scan."""
@@ -182,6 +185,20 @@ class Scan:
         if feats is None:
             feats = self.cache["features"] = frozenset(features(self.norm.text))
         return feats
+
+    def crisis_terms(self) -> list[str]:
+        """Return the crisis text model's terms of the text, computed once per scan."""
+        terms = self.cache.get("crisis_terms")
+        if terms is None:
+            terms = self.cache["crisis_terms"] = text_terms(self.norm.text)
+        return terms
+
+    def words(self) -> list[str]:
+        """Return the words of the text (lowercase), found once per scan."""
+        found = self.word_cache
+        if not found:
+            found.append(_WORD_RX.findall(self.norm.text))
+        return found[0]
 
     @property
     def view(self) -> str:
@@ -308,12 +325,13 @@ def read_crisis(result: Scan, *, learned: bool = True, reply: bool = False) -> C
 
 
 def _best_sentence(
-    result: Scan, model: Model, sentences: Sequence[tuple[int, int]] | None = None
+    result: Scan, model: Model | TextModel, sentences: Sequence[tuple[int, int]] | None = None
 ) -> tuple[int, int]:
     """Return the sentence whose words weigh most in ``model`` (the explanation of a learned finding)."""
     best = (float("-inf"), 0, len(result.view))
+    terms_of = text_terms if isinstance(model, TextModel) else features
     for start, end in result.sentences if sentences is None else sentences:
-        weight = model.contribution(features(result.view[start:end]))
+        weight = model.contribution(terms_of(result.view[start:end]))
         if weight > best[0]:
             best = (weight, start, end)
     start, end = best[1], best[2]
@@ -466,15 +484,19 @@ def _hands_back(result: Scan, after: int) -> bool:
 # Roadblocks
 
 
-def post_context(post: str | None) -> PostContext | None:
-    """Return what a reply's post tells the engine (advice asked for, humour, crisis, feelings)."""
+def post_context(post: str | None, *, learned: bool = True) -> PostContext | None:
+    """Return what a reply's post tells the engine (advice asked for, humour, crisis, feelings).
+
+    ``learned=False`` reads the post's crisis from the patterns alone (used when training the models).
+    """
     if not post or not post.strip():
         return None
     result = scan(post)
     table = tables()
     context_codes = result.codes(CONTEXT_TABLE)
     humour = "humour" in context_codes or any(s in post for s in _HUMOUR_SYMBOLS)
-    crisis = read_crisis(result).level != "none"
+    post_crisis = _decided_crisis(result, reply=False) if learned else read_crisis(result, learned=False)
+    crisis = post_crisis.level != "none"
     words = tuple(find_feeling_words(result.view, result.hits, table))
     return PostContext(
         asks_for_advice="asks_for_advice" in context_codes,
@@ -729,55 +751,6 @@ def _mentions_same_term(view: str, candidate: _Candidate, post_view: str) -> boo
     return bool(words) and words[-1] in post_view
 
 
-def _scored_roadblock(
-    result: Scan, post: str | None, moves: Sequence[Move], context: PostContext | None
-) -> tuple[str, float, int, int] | None:
-    """Ask the learned scorer when the patterns found no roadblock; only a confident finding counts."""
-    scorer = models()
-    any_model = scorer.get("roadblock")
-    good_moves = {"reflection", "validation", "permission_asking", "feeling_acknowledgement", "open_question"}
-    if any_model is None or {m.move for m in moves} & good_moves:
-        return None  # a reply that already listens is left to the explainable patterns
-    if context is not None and (context.asks_for_advice or not _distressed(context)):
-        return None  # advice was asked for, or it is good news: only a pattern may speak up
-    words = _WORD_RX.findall(result.view)
-    if len(words) < _MIN_SCORED_WORDS:
-        return None
-    addressed = not _SECOND_PERSON.isdisjoint(words)
-    feats = _reply_features(result, post, context)
-    probability = any_model.score(feats)
-    if probability < any_model.threshold:
-        return None
-    # The scorer never flags on its own: moderators only see what a pattern can explain precisely.
-    codes = [
-        name.split(":", 1)[1]
-        for name in scorer
-        if name.startswith("code:") and tier_of(name.split(":", 1)[1]) == "nudge"
-    ]
-    if not codes:
-        return None
-    context_codes = result.codes(CONTEXT_TABLE)
-    if context is not None and (context.asks_for_advice or (context.crisis and "safety" in context_codes)):
-        codes = [c for c in codes if c not in _ADVICE_CODES]
-    if context is not None and context.humour:
-        codes = [c for c in codes if c != "deflecting"]
-    if not addressed:
-        # Not said to them: only the roadblocks that need no "you" (talking about oneself, joking it off,
-        # shrinking the problem) can be read from the words alone.
-        codes = [c for c in codes if c in _UNADDRESSED_CODES]
-    if not codes:
-        return None
-    code_scores = {c: scorer[f"code:{c}"].score(feats) for c in codes}
-    code = max(code_scores, key=code_scores.__getitem__)
-    if code in _ADVICE_CODES and context is not None and context.asks_for_advice:
-        return None
-    if code_scores[code] < (0.5 if not addressed else _SCORED_CODE_MIN):
-        return None  # the code's own model must lend some support to this particular roadblock
-    start, end = _best_sentence(result, any_model)
-    confidence = ACTION_THRESHOLD + (probability - any_model.threshold) * 0.5
-    return code, min(0.79, confidence), start, end
-
-
 def _reply_features(result: Scan, post: str | None, context: PostContext | None) -> frozenset[str]:
     """Return the scorer's features of a reply together with its post's words."""
     cached = result.cache.get("reply")
@@ -790,54 +763,6 @@ def _reply_features(result: Scan, post: str | None, context: PostContext | None)
         feats = feats | post_features(normalize(post[:MAX_CHARS]).text)
     result.cache["reply"] = feats
     return feats
-
-
-def _flag_vetoed(result: Scan, post: str | None, context: PostContext | None) -> bool:
-    """Return True when the learned flag model is nearly sure a pattern's flag is a misreading."""
-    flag_model = models().get("flag")
-    if flag_model is None or len(_WORD_RX.findall(result.view)) < _MIN_SCORED_WORDS:
-        return False
-    return flag_model.score(_reply_features(result, post, context)) < _FLAG_VETO
-
-
-def _scored_flag(
-    result: Scan, post: str | None, moves: Sequence[Move], context: PostContext | None
-) -> tuple[str, float, int, int] | None:
-    """Ask the learned scorer for a flag-tier roadblock the patterns missed; only a confident one counts.
-
-    The "flag" model's threshold was chosen by cross-validation for precision of at least 0.9; the code
-    is the flag-tier code whose own model scores highest, and the span is that model's top sentence.
-    Joking along with a poster who joked, and replies that already validate, are left to the patterns.
-    """
-    scorer = models()
-    flag_model = scorer.get("flag")
-    if flag_model is None:
-        return None
-    if context is not None and context.humour:
-        return None
-    if {m.move for m in moves} & {"validation", "reflection", "feeling_acknowledgement"}:
-        return None
-    words = _WORD_RX.findall(result.view)
-    if len(words) < _MIN_SCORED_WORDS:
-        return None
-    feats = _reply_features(result, post, context)
-    probability = flag_model.score(feats)
-    if probability < max(flag_model.threshold, _SCORED_FLAG_MIN):
-        return None
-    code_models = {
-        name.split(":", 1)[1]: model
-        for name, model in scorer.items()
-        if name.startswith("code:") and tier_of(name.split(":", 1)[1]) == "flag"
-    }
-    if not code_models:
-        return None
-    code = max(code_models, key=lambda c: code_models[c].score(feats))
-    crisis_context = context is not None and context.crisis
-    if code == "guilt_or_debate_life" and not crisis_context:
-        return None  # "think about your family" is only a guilt trip when someone spoke of ending it
-    start, end = _best_sentence(result, code_models[code])
-    confidence = ACTION_THRESHOLD + 0.05 + (probability - _SCORED_FLAG_MIN) * 0.5
-    return code, min(_SCORED_FLAG_CAP, confidence), start, end
 
 
 # --------------------------------------------------------------------------------------------------
@@ -895,6 +820,247 @@ def _roadblock(code: str, confidence: float, span: tuple[int, int], context: Pos
 
 
 # --------------------------------------------------------------------------------------------------
+# The final say (see decide.py): the patterns' reading and the words, weighed by a learned model
+
+
+def crisis_decision_features(result: Scan, pattern: Crisis) -> frozenset[str]:
+    """Return the decision model's features of a text: its crisis reading and its words."""
+    indicators: list[tuple[str, bool]] = []
+    guards: list[str] = []
+    markers: list[str] = []
+    safe_hits = [hit for hit in result.crisis_hits if hit.rule.code == SAFE_CODE]
+    for hit in result.crisis_hits:
+        code = hit.rule.code
+        extra = hit.rule.extra
+        if code == SAFE_CODE:
+            guards.append(str(extra.get("kind", "safe")))
+        elif code == URGENCY_CODE:
+            markers.append("act" if extra.get("urgent") else str(extra.get("kind", "marker")))
+        elif not _is_safe(hit, safe_hits, result):
+            indicators.append((code, extra.get("strength") == _STRONG))
+    reading = crisis_reading(
+        indicators,
+        guards,
+        markers,
+        level=pattern.level,
+        word_count=len(result.words()),
+    )
+    return frozenset(reading) | result.learned_features()
+
+
+def reply_decision_features(
+    result: Scan,
+    post: str | None,
+    context: PostContext | None,
+    moves: Sequence[Move],
+    found: Sequence[tuple[str, float, int, int]],
+    own_crisis: bool,
+) -> frozenset[str]:
+    """Return the decision model's features of a reply: its pattern reading, its words and its post's."""
+    if context is None:
+        post_codes = ["none"]
+    else:
+        post_codes = [
+            name
+            for name, present in (
+                ("advice", context.asks_for_advice),
+                ("humour", context.humour),
+                ("crisis", context.crisis),
+                ("self_critical", context.self_critical),
+                ("good_news", not _distressed(context)),
+            )
+            if present
+        ] or ["plain"]
+    words = result.words()
+    reading = reply_reading(
+        found,
+        (m.move for m in moves),
+        action_threshold=ACTION_THRESHOLD,
+        post_codes=post_codes,
+        own_crisis=own_crisis,
+        addressed=not _SECOND_PERSON.isdisjoint(words),
+        word_count=len(words),
+    )
+    return frozenset(reading) | _reply_features(result, post, context)
+
+
+def crisis_signal(feats: frozenset[str]) -> bool:
+    """Return True if a pattern saw a crisis signal (an indicator that is not a bare goodbye or "jk")."""
+    return any(f.startswith("ind:") and f[4:] not in _AMBIGUOUS_ALONE for f in feats)
+
+
+def _decided_crisis(result: Scan, *, reply: bool) -> Crisis:
+    """Return the crisis reading after the crisis text model has weighed the words.
+
+    The patterns' reading stands unless the model scores the text under its veto; a crisis the patterns
+    did not count is raised when the model is sure enough (surer for words with no pattern signal at all).
+    In a reply, which mostly talks about the poster, the model is only asked when a pattern saw a signal.
+    """
+    pattern = read_crisis(result, learned=False, reply=reply)
+    model = text_models().get("decide:crisis")
+    if model is None or len(result.words()) < _MIN_SCORED_WORDS:
+        return pattern
+    signal = pattern.level != "none" or crisis_signal(crisis_decision_features(result, pattern))
+    if reply and not signal:
+        return pattern
+    probability = model.score(result.crisis_terms())
+    if pattern.level != "none":
+        # The patterns saw it; only a near-certain "no" (an idiom the guards missed) overrules them.
+        return pattern if probability >= model.extra.get("veto", 0.0) else Crisis()
+    threshold = model.threshold if signal else model.extra.get("unsignalled", model.threshold)
+    if probability < threshold + (_SCORED_REPLY_MARGIN if reply else 0.0):
+        return Crisis()
+    return _learned_crisis(result, model, reply=reply)
+
+
+def _learned_crisis(result: Scan, crisis_model: TextModel, *, reply: bool) -> Crisis:
+    """Return a crisis the patterns missed, explained by the sentence that weighed most."""
+    scorer = models()
+    sentences = result.sentences
+    if reply:
+        # In a reply, only the writer's own words count: "are you thinking of ending it?" is care.
+        sentences = tuple(
+            (start, end)
+            for start, end in result.sentences
+            if not _FIRST_PERSON.isdisjoint(sentence_words := _WORD_RX.findall(result.view[start:end]))
+            and _SECOND_PERSON.isdisjoint(sentence_words)
+            and not result.view[start:end].rstrip().endswith("?")
+        )
+        if not sentences:
+            return Crisis()
+    feats = result.learned_features()
+    indicator_names = [name.split(":", 1)[1] for name in scorer if name.startswith("indicator:")]
+    if not indicator_names:
+        return Crisis()
+    indicator = max(indicator_names, key=lambda code: scorer[f"indicator:{code}"].score(feats))
+    start, end = _best_sentence(result, crisis_model, sentences)
+    kinds = {
+        hit.rule.extra.get("kind") if not hit.rule.extra.get("urgent") else "act"
+        for hit in result.crisis_hits
+        if hit.rule.code == URGENCY_CODE
+    }
+    level = "urgent" if kinds & {"plan", "means", "act", "soon"} or {"time", "intent"} <= kinds else "concern"
+    return Crisis(
+        level=level,  # type: ignore[arg-type]
+        indicators=(CrisisIndicator(indicator=indicator, span=result.norm.span(start, end)),),
+    )
+
+
+def _decided_roadblocks(
+    result: Scan,
+    post: str | None,
+    moves: Sequence[Move],
+    context: PostContext | None,
+    own_crisis: bool,
+    found: Sequence[tuple[str, float, int, int]],
+) -> list[tuple[str, float, int, int]]:
+    """Return the roadblocks to report after the decision models have weighed the patterns' reading.
+
+    A pattern's roadblock keeps its span; its confidence becomes the model's (on the same scale as the
+    sensitivity settings). When the model is sure of a roadblock no pattern explains, the code comes from
+    the per-code models and the span from the sentence that weighed most.
+    """
+    scorer = models()
+    flag_model = scorer.get("decide:flag")
+    any_model = scorer.get("decide:roadblock")
+    words = result.words()
+    if flag_model is None or any_model is None or len(words) < _MIN_SCORED_WORDS:
+        return [item for item in found if item[1] >= REPORT_THRESHOLD]
+    feats = reply_decision_features(result, post, context, moves, found, own_crisis)
+    flag_p = flag_model.score(feats)
+    any_p = any_model.score(feats)
+    flag_confidence = calibrated(flag_p, flag_model.threshold, floor=0.2, bar=ACTION_THRESHOLD, top=0.97)
+    any_confidence = calibrated(any_p, any_model.threshold, floor=0.2, bar=ACTION_THRESHOLD, top=0.95)
+    kept: list[tuple[str, float, int, int]] = []
+    for code, own, start, end in found:
+        if own < REPORT_THRESHOLD:
+            continue  # the patterns' own guards held it back; the model only weighs what they reported
+        confidence = flag_confidence if tier_of(code) == "flag" else any_confidence
+        if confidence >= REPORT_THRESHOLD:
+            kept.append((code, confidence, start, end))
+    # A roadblock no pattern explains is added only where the patterns' guards would not have held it
+    # back: never to a reply that already listens, never against a post joking about itself, asking for
+    # advice or sharing good news.
+    move_codes = {m.move for m in moves}
+    listening = bool(move_codes & _LISTENING_MOVES)
+    if (
+        flag_p >= max(flag_model.threshold, _UNEXPLAINED_FLAG_MIN)
+        and not any(tier_of(item[0]) == "flag" for item in kept)
+        and not listening
+        and not (context is not None and context.humour)
+    ):
+        scored = _learned_flag(result, feats, context, flag_confidence)
+        if scored is not None:
+            kept.append(scored)
+    if (
+        any_p >= max(any_model.threshold, _UNEXPLAINED_NUDGE_MIN)
+        and not any(item[1] >= ACTION_THRESHOLD for item in kept)
+        and not listening
+        and not (move_codes & {"permission_asking", "open_question"})
+        and not (context is not None and (context.asks_for_advice or not _distressed(context)))
+    ):
+        nudge = _learned_nudge(result, feats, context, words, any_model, any_confidence)
+        if nudge is not None:
+            kept.append(nudge)
+    kept.sort(key=lambda item: item[2])
+    return kept
+
+
+def _learned_flag(
+    result: Scan, feats: frozenset[str], context: PostContext | None, confidence: float
+) -> tuple[str, float, int, int] | None:
+    """Return the flag-tier roadblock the per-code models find likeliest, explained by its top sentence."""
+    scorer = models()
+    crisis_context = context is not None and context.crisis
+    codes = [
+        (code, scorer[f"code:{code}"].score(feats))
+        for code in FLAG_CODES
+        if f"code:{code}" in scorer and (code != "guilt_or_debate_life" or crisis_context)
+    ]
+    code = strongest(codes)
+    if code is None:
+        return None
+    start, end = _best_sentence(result, scorer[f"code:{code}"])
+    return code, confidence, start, end
+
+
+def _learned_nudge(
+    result: Scan,
+    feats: frozenset[str],
+    context: PostContext | None,
+    words: Sequence[str],
+    any_model: Model,
+    confidence: float,
+) -> tuple[str, float, int, int] | None:
+    """Return the nudge-tier roadblock the per-code models find likeliest, explained by its top sentence."""
+    scorer = models()
+    codes = [code for code in ROADBLOCK_CODES if tier_of(code) == "nudge" and f"code:{code}" in scorer]
+    if context is not None and (context.asks_for_advice or context.crisis):
+        codes = [c for c in codes if c not in _ADVICE_CODES]
+    if context is not None and context.humour:
+        codes = [c for c in codes if c != "deflecting"]
+    if _SECOND_PERSON.isdisjoint(words):
+        codes = [c for c in codes if c in _UNADDRESSED_CODES]
+    code = strongest([(c, scorer[f"code:{c}"].score(feats)) for c in codes])
+    if code is None:
+        return None
+    start, end = _best_sentence(result, any_model)
+    return code, confidence, start, end
+
+
+def training_features(text: str, post: str | None = None, *, as_post: bool = False) -> frozenset[str]:
+    """Return the decision model's features of a corpus line, read by the patterns alone (for training)."""
+    result = scan(text)
+    crisis = read_crisis(result, learned=False, reply=not as_post)
+    if as_post:
+        return crisis_decision_features(result, crisis)
+    context = post_context(post, learned=False)
+    moves = read_moves(result)
+    found = read_roadblocks(result, moves, context, crisis.level != "none")
+    return reply_decision_features(result, post, context, moves, found, crisis.level != "none")
+
+
+# --------------------------------------------------------------------------------------------------
 # Entry points
 
 
@@ -906,7 +1072,7 @@ def analyze_text(reply: str, post: str | None = None, *, as_post: bool = False) 
         return Analysis(text=reply)
     table = tables()
     result = scan(reply)
-    crisis = read_crisis(result, reply=not as_post)
+    crisis = _decided_crisis(result, reply=not as_post)
     feelings: tuple[Feeling, ...] = summarize(find_feeling_words(result.view, result.hits, table))
     if as_post:
         return Analysis(text=reply, moves=read_moves(result), crisis=crisis, feelings=feelings)
@@ -914,25 +1080,7 @@ def analyze_text(reply: str, post: str | None = None, *, as_post: bool = False) 
     own_crisis = crisis.level != "none"
     first_moves = read_moves(result)
     found = read_roadblocks(result, first_moves, context, own_crisis)
-    kept = [item for item in found if item[1] >= REPORT_THRESHOLD]
-    if any(tier_of(item[0]) == "flag" and item[1] >= ACTION_THRESHOLD for item in kept) and _flag_vetoed(
-        result, post, context
-    ):
-        kept = [
-            (code, min(confidence, ACTION_THRESHOLD - 0.01), start, end)
-            if tier_of(code) == "flag"
-            else (code, confidence, start, end)
-            for code, confidence, start, end in kept
-        ]
-    if not any(tier_of(item[0]) == "flag" and item[1] >= ACTION_THRESHOLD for item in kept):
-        flagged = _scored_flag(result, post, first_moves, context)
-        if flagged is not None:
-            kept = [item for item in kept if item[0] != flagged[0]]
-            kept.append(flagged)
-    if not any(item[1] >= ACTION_THRESHOLD for item in kept):
-        scored = _scored_roadblock(result, post, first_moves, context)
-        if scored is not None:
-            kept.append(scored)
+    kept = _decided_roadblocks(result, post, first_moves, context, own_crisis, found)
     blocked = [(start, end) for code, _, start, end in kept if code == "interrogating"]
     moves = read_moves(result, blocked) if blocked else first_moves
     roadblocks = tuple(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bot.listening import analyze
+from bot.listening import analyze, engine
 from bot.listening.learn import Model, features, models, train_all
 
 
@@ -17,7 +17,7 @@ def test_features_include_words_pairs_and_creative_spellings() -> None:
 
 def test_shipped_models_load_and_score_between_zero_and_one() -> None:
     loaded = models()
-    assert {"crisis", "roadblock"} <= set(loaded)
+    assert {"decide:crisis", "decide:flag", "decide:roadblock", "code:hostility"} <= set(loaded)
     for model in loaded.values():
         assert 0.0 <= model.score(features("hello there")) <= 1.0
 
@@ -62,11 +62,16 @@ def test_training_from_a_corpus_folder(tmp_path: Path) -> None:
     _write(tmp_path / "crisis_dev.jsonl", crisis)
     _write(tmp_path / "roadblocks_dev.jsonl", replies)
     _write(tmp_path / "reflection_dev.jsonl", posts)
+    # The decision models learn only from the training folder (text the patterns were not written against).
+    (tmp_path / "train").mkdir()
+    _write(tmp_path / "train" / "crisis_train.jsonl", crisis)
+    _write(tmp_path / "train" / "roadblocks_train.jsonl", replies)
     out = tmp_path / "scorer.json"
-    payload = train_all(tmp_path, out)
+    payload = train_all(tmp_path, out, log=False)
     assert out.exists()
-    crisis_model = payload["models"]["crisis"]
-    model = Model(crisis_model["bias"], crisis_model["weights"], crisis_model["threshold"])
-    assert model.score(features("i want to die tonight")) > model.score(
-        features("this homework is killing me lol")
+    assert {"decide:crisis", "decide:roadblock", "indicator:explicit_ideation"} <= set(payload["models"])
+    decision = payload["models"]["decide:crisis"]
+    model = Model(decision["bias"], decision["weights"], decision["threshold"])
+    assert model.score(engine.training_features("i want to die tonight", as_post=True)) > model.score(
+        engine.training_features("this homework is killing me lol", as_post=True)
     )
