@@ -136,7 +136,7 @@ _MIN_SCORED_WORDS = 3  # the learned scorer says nothing about texts shorter tha
 # Weak signals too ambiguous to let the scorer confirm on their own ("bye guys", "jk").
 _AMBIGUOUS_ALONE = frozenset({"goodbye", "retraction"})
 # A flag no pattern explains needs the flag model this sure (moderators' attention is the scarce resource).
-_UNEXPLAINED_FLAG_MIN = 0.5
+_UNEXPLAINED_FLAG_MIN = 0.7
 _UNEXPLAINED_NUDGE_MIN = 0.7  # ...and a nudge no pattern explains, the roadblock model this sure
 # Moves that show a reply already listens: the learned models never add a roadblock to such a reply.
 _LISTENING_MOVES = frozenset({"reflection", "validation", "feeling_acknowledgement"})
@@ -895,14 +895,29 @@ def _decided_crisis(result: Scan, *, reply: bool) -> Crisis:
     The patterns' reading stands unless the model scores the text under its veto; a crisis the patterns
     did not count is raised when the model is sure enough (surer for words with no pattern signal at all).
     In a reply, which mostly talks about the poster, the model is only asked when a pattern saw a signal.
+    A concern becomes urgent when the urgency text model reads a plan, means, a time or an act in it.
     """
     pattern = read_crisis(result, learned=False, reply=reply)
     model = text_models().get("decide:crisis")
     if model is None or len(result.words()) < _MIN_SCORED_WORDS:
         return pattern
-    signal = pattern.level != "none" or crisis_signal(crisis_decision_features(result, pattern))
-    if reply and not signal:
-        return pattern
+    decided = _weighed_crisis(result, pattern, model, reply=reply)
+    urgent_model = text_models().get("decide:urgent")
+    if (
+        decided.level == "concern"
+        and urgent_model is not None
+        and urgent_model.score(result.crisis_terms()) >= urgent_model.threshold
+    ):
+        return Crisis(level="urgent", indicators=decided.indicators)
+    return decided
+
+
+def _weighed_crisis(result: Scan, pattern: Crisis, model: TextModel, *, reply: bool) -> Crisis:
+    """Return the patterns' crisis reading as the crisis text model confirms, overrules or raises it."""
+    feats = crisis_decision_features(result, pattern)
+    signal = pattern.level != "none" or crisis_signal(feats)
+    if pattern.level == "none" and ((reply and not signal) or any(f.startswith("guard:") for f in feats)):
+        return pattern  # an idiom, gaming, fiction, negation or recovered-history guard holds
     probability = model.score(result.crisis_terms())
     if pattern.level != "none":
         # The patterns saw it; only a near-certain "no" (an idiom the guards missed) overrules them.

@@ -14,7 +14,7 @@ import pytest
 
 from bot.listening import ACTION_THRESHOLD, analyze, analyze_post, engine
 from bot.listening.decide import calibrated, reply_reading
-from bot.listening.learn import Model, features, models, post_features
+from bot.listening.learn import Model, TextModel, features, models, post_features, text_models
 
 WEAK_SIGNAL_POST = "everything feels pointless and i am so tired of it all"
 EXAM_POST = "i failed my exam today and i feel crushed"
@@ -29,8 +29,23 @@ def _sure(value: float, **extra: float) -> Model:
     return Model(bias=math.log(value / (1.0 - value)), weights={}, threshold=0.5, extra=extra)
 
 
+def _crisis_model(
+    monkeypatch: pytest.MonkeyPatch, value: float, *, veto: float = 0.1, indicator: str = "hopelessness"
+) -> None:
+    """Make the crisis text model give every text ``value`` (threshold 0.5 with or without a signal)."""
+    model = TextModel(
+        bias=math.log(value / (1.0 - value)),
+        weights={},
+        idf={},
+        threshold=0.5,
+        extra={"veto": veto, "unsignalled": 0.5},
+    )
+    monkeypatch.setattr(engine, "text_models", lambda: {"decide:crisis": model})
+    _use(monkeypatch, {f"indicator:{indicator}": _sure(0.9)})
+
+
 def test_a_confident_crisis_reading_raises_a_weak_signal_to_concern(monkeypatch: pytest.MonkeyPatch) -> None:
-    _use(monkeypatch, {"decide:crisis": _sure(0.99), "indicator:hopelessness": _sure(0.9)})
+    _crisis_model(monkeypatch, 0.99)
     crisis = analyze_post(WEAK_SIGNAL_POST).crisis
     assert crisis.level == "concern"
     (indicator,) = crisis.indicators
@@ -40,22 +55,29 @@ def test_a_confident_crisis_reading_raises_a_weak_signal_to_concern(monkeypatch:
 
 
 def test_an_unsure_crisis_reading_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
-    _use(monkeypatch, {"decide:crisis": _sure(0.3), "indicator:hopelessness": _sure(0.9)})
+    _crisis_model(monkeypatch, 0.3)
     assert analyze_post(WEAK_SIGNAL_POST).crisis.level == "none"
+
+
+def test_the_model_never_raises_a_crisis_a_guard_holds(monkeypatch: pytest.MonkeyPatch) -> None:
+    _crisis_model(monkeypatch, 0.999, indicator="explicit_ideation")
+    assert analyze_post("this exam is literally killing me lol").crisis.level == "none"
+    recovered = "i tried to kill myself when i was 16. now i'm doing so much better"
+    assert analyze_post(recovered).crisis.level == "none"
 
 
 def test_a_pattern_crisis_stands_unless_the_model_is_nearly_sure_it_is_not(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     post = "i want to kill myself tonight"
-    _use(monkeypatch, {"decide:crisis": _sure(0.2, veto=0.1)})
+    _crisis_model(monkeypatch, 0.2, veto=0.1)
     assert analyze_post(post).crisis.level == "urgent"
-    _use(monkeypatch, {"decide:crisis": _sure(0.05, veto=0.1)})
+    _crisis_model(monkeypatch, 0.05, veto=0.1)
     assert analyze_post(post).crisis.level == "none"
 
 
 def test_in_a_reply_only_the_writers_own_words_count(monkeypatch: pytest.MonkeyPatch) -> None:
-    _use(monkeypatch, {"decide:crisis": _sure(0.999), "indicator:hopelessness": _sure(0.9)})
+    _crisis_model(monkeypatch, 0.999)
     own = analyze("honestly same. everything feels pointless and i am so tired of it all")
     assert own.crisis.level == "concern"
     asked = analyze("does everything feel pointless to you right now?")
@@ -153,10 +175,10 @@ def test_shipped_weights_are_small_and_carry_cross_validated_thresholds() -> Non
     path = Path(engine.__file__).parent / "data" / "scorer.json"
     assert path.stat().st_size < 5_000_000
     loaded = models()
-    names = ("decide:crisis", "decide:flag", "decide:roadblock")
-    assert set(names) <= set(loaded)
-    for name in names:
+    for name in ("decide:flag", "decide:roadblock"):
         assert 0.2 <= loaded[name].threshold < 1.0
-    assert 0.0 <= loaded["decide:crisis"].extra["veto"] < loaded["decide:crisis"].threshold
+    crisis = text_models()["decide:crisis"]
+    assert 0.0 <= crisis.extra["veto"] <= crisis.threshold < 1.0
+    assert 0.0 < text_models()["decide:urgent"].threshold < 1.0
     payload = json.loads(path.read_text(encoding="utf-8"))
-    assert "decide:flag" in payload["cross_validation"]
+    assert {"decide:flag", "decide:crisis"} <= set(payload["cross_validation"])
