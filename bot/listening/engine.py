@@ -823,8 +823,8 @@ def _roadblock(code: str, confidence: float, span: tuple[int, int], context: Pos
 # The final say (see decide.py): the patterns' reading and the words, weighed by a learned model
 
 
-def crisis_decision_features(result: Scan, pattern: Crisis) -> frozenset[str]:
-    """Return the decision model's features of a text: its crisis reading and its words."""
+def crisis_reading_features(result: Scan, pattern: Crisis) -> frozenset[str]:
+    """Return the patterns' crisis reading of a text as features (indicators, guards, urgency markers)."""
     indicators: list[tuple[str, bool]] = []
     guards: list[str] = []
     markers: list[str] = []
@@ -845,7 +845,7 @@ def crisis_decision_features(result: Scan, pattern: Crisis) -> frozenset[str]:
         level=pattern.level,
         word_count=len(result.words()),
     )
-    return frozenset(reading) | result.learned_features()
+    return frozenset(reading)
 
 
 def reply_decision_features(
@@ -914,7 +914,7 @@ def _decided_crisis(result: Scan, *, reply: bool) -> Crisis:
 
 def _weighed_crisis(result: Scan, pattern: Crisis, model: TextModel, *, reply: bool) -> Crisis:
     """Return the patterns' crisis reading as the crisis text model confirms, overrules or raises it."""
-    feats = crisis_decision_features(result, pattern)
+    feats = crisis_reading_features(result, pattern)
     signal = pattern.level != "none" or crisis_signal(feats)
     if pattern.level == "none" and ((reply and not signal) or any(f.startswith("guard:") for f in feats)):
         return pattern  # an idiom, gaming, fiction, negation or recovered-history guard holds
@@ -1068,7 +1068,7 @@ def training_features(text: str, post: str | None = None, *, as_post: bool = Fal
     result = scan(text)
     crisis = read_crisis(result, learned=False, reply=not as_post)
     if as_post:
-        return crisis_decision_features(result, crisis)
+        return crisis_reading_features(result, crisis)
     context = post_context(post, learned=False)
     moves = read_moves(result)
     found = read_roadblocks(result, moves, context, crisis.level != "none")

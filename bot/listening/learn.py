@@ -24,7 +24,7 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from itertools import pairwise
 from pathlib import Path
@@ -77,11 +77,17 @@ def text_terms(view: str) -> list[str]:
     character 2- to 5-grams inside each word (padded with spaces), which catch spellings never seen."""
     words = _WORD_RX.findall(deleet(view))
     terms = words + [f"{a} {b}" for a, b in pairwise(words)]
-    for word in set(words[:_CHAR_WORDS]):
-        padded = f" {word} "
-        size = len(padded)
-        terms.extend(padded[i : i + n] for n in _CHAR_SIZES for i in range(size - n + 1))
+    for word in words[:_CHAR_WORDS]:
+        terms.extend(_char_terms(word))
     return terms
+
+
+@lru_cache(maxsize=1 << 15)
+def _char_terms(word: str) -> tuple[str, ...]:
+    """Return the character 2- to 5-grams of ``word`` padded with spaces (cut once per distinct word)."""
+    padded = f" {word} "
+    size = len(padded)
+    return tuple(padded[i : i + n] for n in _CHAR_SIZES for i in range(size - n + 1))
 
 
 @dataclass(frozen=True, slots=True)
