@@ -37,13 +37,14 @@ def reply_reading(
     addressed: bool,
     word_count: int,
 ) -> list[str]:
-    """Return the decision features of a reply's pattern reading.
+    """Return the decision features of a reply's pattern reading (each has a ``:``, so none can equal a
+    word feature; post words are ``post:`` features, so none can equal these).
 
     ``found`` is the patterns' ``(code, confidence, start, end)`` roadblocks, ``moves`` the listening
     moves, ``post_codes`` what the post was like (``advice`` asked for, ``humour``, ``crisis``,
     ``self_critical``, or ``none`` without a post).
     """
-    feats = [f"post:{code}" for code in post_codes]
+    feats = [f"ctx:{code}" for code in post_codes]
     for code, confidence, _, _ in found:
         feats.append(f"rb:{code}")
         if confidence >= action_threshold:
@@ -51,9 +52,9 @@ def reply_reading(
             feats.append(f"tier+:{tier_of(code)}")
     feats.extend(f"mv:{move}" for move in moves)
     if own_crisis:
-        feats.append("own_crisis")
+        feats.append("ctx:own_crisis")
     if addressed:
-        feats.append("addressed")
+        feats.append("ctx:addressed")
     feats.append(length_feature(word_count))
     return feats
 

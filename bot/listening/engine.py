@@ -9,23 +9,33 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from typing import Any
 
 from bot.listening.constants import ACTION_THRESHOLD, MAX_CHARS, REPORT_THRESHOLD
 from bot.listening.decide import calibrated, crisis_reading, reply_reading, strongest
 from bot.listening.feelings import FAMILY_WORDS_BY_INTENSITY, FeelingWord, find_feeling_words, summarize
-from bot.listening.learn import Model, TextModel, features, models, post_features, text_models, text_terms
+from bot.listening.learn import (
+    Model,
+    TextModel,
+    feature_set,
+    models,
+    post_features,
+    text_models,
+    text_terms,
+)
 from bot.listening.normalize import Normalized, deleet, normalize
 from bot.listening.patterns import Hit, word_prefixes
 from bot.listening.tables import (
     CONTEXT_TABLE,
+    FEELING_TABLE,
     MOVE_TABLE,
     NOT_A_ROADBLOCK,
     ROADBLOCK_TABLE,
     SAFE_CODE,
     URGENCY_CODE,
+    RoadblockInfo,
     Tables,
     tables,
 )
@@ -131,6 +141,7 @@ _NEGATION_BRIDGES = frozenset(
         "call",
     }
 )
+_CARING_MOVES = frozenset({"reflection", "validation", "feeling_acknowledgement"})
 _UNADDRESSED_CODES = frozenset({"hijacking", "deflecting", "minimizing", "toxic_positivity", "comparison"})
 _MIN_SCORED_WORDS = 3  # the learned scorer says nothing about texts shorter than this
 # Weak signals too ambiguous to let the scorer confirm on their own ("bye guys", "jk").
@@ -167,6 +178,18 @@ _HARSH_SELF_LABELS = frozenset(
 _ADJECTIVAL_PHRASE_ENDINGS = (" out", " up", " down", " thin", " edge", " moon", " peace", " ease", " apart")
 
 
+@dataclass(slots=True)
+class _Memo:
+    """What the decision passes derive from one scan, each computed at most once."""
+
+    words: list[str] | None = None
+    questions: tuple[bool, ...] | None = None
+    by_table: dict[str, list[Hit]] | None = None
+    features: AbstractSet[str] | None = None
+    crisis_terms: list[str] | None = None
+    scores: dict[str, float] = field(default_factory=dict)
+
+
 @dataclass(frozen=True, slots=True)
 class Scan:
     """One text after normalisation and the single matching pass."""
@@ -176,34 +199,59 @@ class Scan:
     crisis_hits: tuple[Hit, ...]
     sentences: tuple[tuple[int, int], ...]
     sentence_starts: tuple[int, ...]
-    cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
-    word_cache: list[list[str]] = field(default_factory=list, compare=False, repr=False)
+    cache: _Memo = field(default_factory=_Memo, compare=False, repr=False)
 
-    def learned_features(self) -> frozenset[str]:
-        """Return the learned scorer's features of the text, computed once per scan."""
-        feats = self.cache.get("features")
+    def learned_features(self) -> AbstractSet[str]:
+        """Return the learned scorer's (distinct) features of the text, computed once per scan."""
+        feats = self.cache.features
         if feats is None:
-            feats = self.cache["features"] = frozenset(features(self.norm.text))
+            feats = self.cache.features = feature_set(self.norm.text, self.words)
         return feats
 
     def crisis_terms(self) -> list[str]:
         """Return the crisis text model's terms of the text, computed once per scan."""
-        terms = self.cache.get("crisis_terms")
+        terms = self.cache.crisis_terms
         if terms is None:
-            terms = self.cache["crisis_terms"] = text_terms(self.norm.text)
+            terms = self.cache.crisis_terms = text_terms(self.norm.text)
         return terms
-
-    def words(self) -> list[str]:
-        """Return the words of the text (lowercase), found once per scan."""
-        found = self.word_cache
-        if not found:
-            found.append(_WORD_RX.findall(self.norm.text))
-        return found[0]
 
     @property
     def view(self) -> str:
         """The lowercase matching view of the text."""
         return self.norm.text
+
+    @property
+    def words(self) -> list[str]:
+        """The words of the matching view, found once per scan (treat as read-only)."""
+        words = self.cache.words
+        if words is None:
+            words = self.cache.words = _WORD_RX.findall(self.norm.text)
+        return words
+
+    @property
+    def questions(self) -> tuple[bool, ...]:
+        """For each sentence, whether it ends with a question mark (trailing whitespace aside)."""
+        questions = self.cache.questions
+        if questions is None:
+            view = self.norm.text
+            questions = self.cache.questions = tuple(
+                [view[start:end].rstrip().endswith("?") for start, end in self.sentences]
+            )
+        return questions
+
+    def table_hits(self, table: str) -> list[Hit]:
+        """Return the hits from one data table (e.g. the moves), in scan order."""
+        by_table = self.cache.by_table
+        if by_table is None:
+            by_table = self.cache.by_table = {}
+            for hit in self.hits:
+                name = hit.rule.extra.get("table", "")
+                group = by_table.get(name)
+                if group is None:
+                    by_table[name] = [hit]
+                else:
+                    group.append(hit)
+        return by_table.get(table, [])
 
     def sentence_of(self, position: int) -> tuple[int, int]:
         """Return the ``(start, end)`` of the sentence holding view offset ``position``."""
@@ -216,7 +264,7 @@ class Scan:
 
     def codes(self, table: str) -> set[str]:
         """Return the codes of every hit from ``table``."""
-        return {hit.rule.code for hit in self.hits if hit.rule.extra.get("table") == table}
+        return {hit.rule.code for hit in self.table_hits(table)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,7 +377,7 @@ def _best_sentence(
 ) -> tuple[int, int]:
     """Return the sentence whose words weigh most in ``model`` (the explanation of a learned finding)."""
     best = (float("-inf"), 0, len(result.view))
-    terms_of = text_terms if isinstance(model, TextModel) else features
+    terms_of = text_terms if isinstance(model, TextModel) else feature_set
     for start, end in result.sentences if sentences is None else sentences:
         weight = model.contribution(terms_of(result.view[start:end]))
         if weight > best[0]:
@@ -445,11 +493,9 @@ def read_moves(result: Scan, blocked: Sequence[tuple[int, int]] = ()) -> tuple[M
     """Return the listening moves in a scanned text (``blocked`` spans are roadblocks, not moves)."""
     view = result.view
     found: list[tuple[int, int, str]] = []
-    for hit in result.hits:
-        if hit.rule.extra.get("table") != MOVE_TABLE:
-            continue
+    for hit in result.table_hits(MOVE_TABLE):
         code = hit.rule.code
-        if any(_overlaps(hit.start, hit.end, s, e) for s, e in blocked):
+        if blocked and any(_overlaps(hit.start, hit.end, s, e) for s, e in blocked):
             continue
         if code == "open_question":
             sentence_start, sentence_end = result.sentence_of(hit.start)
@@ -475,9 +521,10 @@ def _hands_back(result: Scan, after: int) -> bool:
     rest = result.view[after:]
     if len(result.view) > 600:
         return False
+    if "how are you" in rest:
+        return True
     words = _WORD_RX.findall(rest)
-    asks_back = "?" in rest and any(w in _SECOND_PERSON for w in words)
-    return asks_back or "how are you" in rest or "hbu" in words
+    return ("?" in rest and not _SECOND_PERSON.isdisjoint(words)) or "hbu" in words
 
 
 # --------------------------------------------------------------------------------------------------
@@ -497,7 +544,7 @@ def post_context(post: str | None, *, learned: bool = True) -> PostContext | Non
     humour = "humour" in context_codes or any(s in post for s in _HUMOUR_SYMBOLS)
     post_crisis = _decided_crisis(result, reply=False) if learned else read_crisis(result, learned=False)
     crisis = post_crisis.level != "none"
-    words = tuple(find_feeling_words(result.view, result.hits, table))
+    words = tuple(find_feeling_words(result.view, result.table_hits(FEELING_TABLE), table, result.words))
     return PostContext(
         asks_for_advice="asks_for_advice" in context_codes,
         humour=humour,
@@ -512,51 +559,51 @@ def post_context(post: str | None, *, learned: bool = True) -> PostContext | Non
 def _candidates(result: Scan, table: Tables) -> tuple[list[_Candidate], list[tuple[int, int]]]:
     candidates: list[_Candidate] = []
     cancels: list[tuple[int, int]] = []
-    for hit in result.hits:
-        extra = hit.rule.extra
-        if extra.get("table") != ROADBLOCK_TABLE:
-            continue
-        if hit.rule.code == NOT_A_ROADBLOCK:
+    for hit in result.table_hits(ROADBLOCK_TABLE):
+        rule = hit.rule
+        if rule.code == NOT_A_ROADBLOCK:
             cancels.append((hit.start, hit.end))
             continue
+        extra = rule.extra
         candidates.append(
             _Candidate(
-                code=hit.rule.code,
-                weight=hit.rule.weight,
-                start=hit.start,
-                end=hit.end,
-                instead_of=tuple(extra.get("instead_of", ())),
-                crisis_only=bool(extra.get("crisis_only", False)),
-                needs_distress=bool(extra.get("needs_distress", False)),
+                rule.code,
+                rule.weight,
+                hit.start,
+                hit.end,
+                tuple(extra.get("instead_of", ())),
+                bool(extra.get("crisis_only", False)),
+                bool(extra.get("needs_distress", False)),
             )
         )
-    candidates.extend(_imperatives(result, table))
+    _imperatives(result, table, candidates)
     return candidates, cancels
 
 
-def _imperatives(result: Scan, table: Tables) -> Iterable[_Candidate]:
-    """Sentences that start with a command verb ("Just delete the app.")."""
+def _imperatives(result: Scan, table: Tables, candidates: list[_Candidate]) -> None:
+    """Add sentences that start with a command verb ("Just delete the app.") to ``candidates``."""
     rules = table.imperatives
     view = result.view
-    for start, end in result.sentences:
-        sentence = view[start:end]
-        stripped = sentence.rstrip()
-        if stripped.endswith("?"):
+    search = _WORD_RX.search
+    for (start, end), question in zip(result.sentences, result.questions, strict=True):
+        if question:
             continue
-        position = start
-        for match in _WORD_RX.finditer(sentence):
-            word = match.group()
-            if word in rules.fillers:
-                continue
-            position = start + match.start()
-            exceptions = rules.exceptions.get(word)
-            if exceptions and any(view.startswith(phrase, position) for phrase in exceptions):
-                break
-            if word in rules.directing:
-                yield _Candidate("directing", rules.directing_weight, position, position + len(word))
-            elif word in rules.advice:
-                yield _Candidate("advice_unasked", rules.advice_weight, position, position + len(word))
-            break
+        match = search(view, start, end)
+        while match is not None and match.group() in rules.fillers:
+            match = search(view, match.end(), end)
+        if match is None:
+            continue
+        word = match.group()
+        position = match.start()
+        exceptions = rules.exceptions.get(word)
+        if exceptions and view.startswith(exceptions, position):
+            continue
+        if word in rules.directing:
+            candidates.append(_Candidate("directing", rules.directing_weight, position, position + len(word)))
+        elif word in rules.advice:
+            candidates.append(
+                _Candidate("advice_unasked", rules.advice_weight, position, position + len(word))
+            )
 
 
 def _window_before(view: str, sentence_start: int, position: int, width: int) -> str:
@@ -573,7 +620,7 @@ def _quoted(view: str, sentence_start: int, position: int) -> bool:
     before = view[sentence_start:position]
     if before.count('"') % 2 == 1:
         return True
-    return before.rstrip().endswith(("'", '"', ">")) or view[sentence_start:position].lstrip().startswith(">")
+    return before.rstrip().endswith(("'", '"', ">")) or before.lstrip().startswith(">")
 
 
 def _reported(view: str, sentence_start: int, position: int, table: Tables) -> bool:
@@ -603,28 +650,33 @@ def _negated(view: str, sentence_start: int, position: int, table: Tables) -> bo
     return table.negation_rx.search(clause) is not None
 
 
-def _structural(result: Scan, moves: Sequence[Move], context: PostContext | None) -> Iterable[_Candidate]:
-    """Roadblocks read from the reply's shape: stacked questions, long self-stories, laughing it off."""
+def _structural(result: Scan, move_codes: AbstractSet[str], candidates: list[_Candidate]) -> None:
+    """Add roadblocks read from the reply's shape (stacked questions, long self-stories) to ``candidates``."""
     view = result.view
-    move_codes = {m.move for m in moves}
-    caring = bool(move_codes & {"reflection", "validation", "feeling_acknowledgement"})
-    questions = [(s, e) for s, e in result.sentences if view[s:e].rstrip().endswith("?")]
-    why_questions = [(s, e) for s, e in questions if "why" in _WORD_RX.findall(view[s:e])]
+    caring = not move_codes.isdisjoint(_CARING_MOVES)
+    questions = [span for span, question in zip(result.sentences, result.questions, strict=True) if question]
+    why_questions = [
+        (s, e) for s, e in questions if "why" in view[s:e] and "why" in _WORD_RX.findall(view, s, e)
+    ]
     if len(why_questions) >= 2:
-        yield _Candidate("interrogating", 0.84, why_questions[0][0], why_questions[-1][1])
+        candidates.append(_Candidate("interrogating", 0.84, why_questions[0][0], why_questions[-1][1]))
     elif why_questions and not caring:
         start, end = why_questions[0]
         if _WORD_RX.findall(view[start:end])[:2].count("why") or view[start:end].lstrip().startswith("why"):
-            yield _Candidate("interrogating", 0.66, start, end)
+            candidates.append(_Candidate("interrogating", 0.66, start, end))
     elif len(questions) >= 3 and not caring and len(view) < 600:
-        yield _Candidate("interrogating", 0.66, questions[0][0], questions[-1][1])
-    words = _WORD_RX.findall(view)
+        candidates.append(_Candidate("interrogating", 0.66, questions[0][0], questions[-1][1]))
+    words = result.words
     if len(words) >= 15:
-        first = sum(1 for w in words if w in _FIRST_PERSON)
-        second = sum(1 for w in words if w in _SECOND_PERSON)
-        if first >= 4 and first >= 3 * max(second, 1) and "self_disclosure_brief" not in move_codes:
+        first = sum(map(_FIRST_PERSON.__contains__, words))
+        if first < 4 or "self_disclosure_brief" in move_codes:
+            return
+        second = sum(map(_SECOND_PERSON.__contains__, words))
+        if first >= 3 * max(second, 1):
             strong = first >= 8 and len(words) >= 25
-            yield _Candidate("hijacking", (0.7 if strong else 0.64) if not caring else 0.55, 0, len(view))
+            candidates.append(
+                _Candidate("hijacking", (0.7 if strong else 0.64) if not caring else 0.55, 0, len(view))
+            )
 
 
 def read_roadblocks(
@@ -633,90 +685,82 @@ def read_roadblocks(
     """Return ``(code, confidence, start, end)`` for each roadblock code found in a scanned reply."""
     table = tables()
     view = result.view
+    move_codes = {m.move for m in moves}
     candidates, cancels = _candidates(result, table)
-    candidates.extend(_structural(result, moves, context))
+    _structural(result, move_codes, candidates)
     if context is not None and context.self_critical:
-        for hit in result.hits:
-            if hit.rule.code == "agreement" and hit.rule.extra.get("table") == CONTEXT_TABLE:
+        for hit in result.table_hits(CONTEXT_TABLE):
+            if hit.rule.code == "agreement":
                 candidates.append(_Candidate("hostility", 0.82, hit.start, hit.end))
     if not candidates:
         return []
-    move_codes = {m.move for m in moves}
     permission = "permission_asking" in move_codes
     asked = context is not None and context.asks_for_advice
+    humour = context is not None and context.humour
+    distressed = context is None or _distressed(context)
+    caring = not move_codes.isdisjoint(_CARING_MOVES)
     crisis_context = own_crisis or (context is not None and context.crisis)
     context_codes = result.codes(CONTEXT_TABLE)
     hedged = "hedges" in context_codes
     safety = "safety" in context_codes
-    replaced: set[int] = set()
-    replacers = [c for c in candidates if c.instead_of]
-    if replacers:
-        for index, candidate in enumerate(candidates):
-            for other in replacers:
-                if (
-                    other is not candidate
-                    and candidate.code in other.instead_of
-                    and _overlaps(candidate.start, candidate.end, other.start, other.end)
-                ):
-                    replaced.add(index)
-                    break
+    # A candidate is replaced by an overlapping candidate that names its code in ``instead_of``.
+    replacers: dict[str, list[_Candidate]] = {}
+    for candidate in candidates:
+        for replaced_code in candidate.instead_of:
+            replacers.setdefault(replaced_code, []).append(candidate)
     best: dict[str, tuple[float, int, int, int]] = {}
-    for index, candidate in enumerate(candidates):
-        if index in replaced:
-            continue
-        if any(_overlaps(candidate.start, candidate.end, s, e) for s, e in cancels):
-            continue
+    for candidate in candidates:
         code = candidate.code
-        weight = candidate.weight
-        sentence_start, sentence_end = result.sentence_of(candidate.start)
-        if candidate.crisis_only and not crisis_context:
-            continue
-        if candidate.needs_distress and context is not None and not _distressed(context):
-            continue  # "you deserved it" after good news is praise
-        if (
-            tier_of(code) == "flag"
-            and context is not None
-            and context.humour
-            and _SECOND_PERSON.isdisjoint(_WORD_RX.findall(view[candidate.start : candidate.end]))
+        start = candidate.start
+        end = candidate.end
+        if code in replacers and any(
+            other is not candidate and start < other.end and other.start < end for other in replacers[code]
         ):
-            continue  # joking along with a poster who is joking about their own situation
+            continue
+        # The cheap checks first; each one alone rules the candidate out.
         if (
-            tier_of(code) == "flag"
-            and move_codes & {"validation", "reflection", "feeling_acknowledgement"}
-            and _SECOND_PERSON.isdisjoint(_WORD_RX.findall(view[candidate.start : candidate.end]))
+            (candidate.crisis_only and not crisis_context)
+            or (candidate.needs_distress and not distressed)  # "you deserved it" after good news is praise
+            or (safety and crisis_context and (code in _ADVICE_CODES or candidate.crisis_only))
+            or (code == "advice_unasked" and (asked or permission))
+            or (code == "deflecting" and humour)
         ):
-            continue  # "ew that's gross, i'd be furious too": harsh words about the situation, with them
-        if tier_of(code) == "flag" and _BLUNT_RX.search(view, sentence_start, sentence_end):
-            weight += 0.08
-        if _quoted(view, sentence_start, candidate.start):
             continue
-        if code in _QUOTABLE and _reported(view, sentence_start, candidate.start, table):
+        if cancels and any(start < e and s < end for s, e in cancels):
             continue
-        if safety and crisis_context and (code in _ADVICE_CODES or candidate.crisis_only):
+        flag = code in FLAG_CODES
+        if flag and (humour or caring) and _SECOND_PERSON.isdisjoint(_WORD_RX.findall(view, start, end)):
+            # Joking along with a poster who is joking about their own situation, or "ew that's gross,
+            # i'd be furious too": harsh words about the situation, with them.
             continue
+        sentence_start, sentence_end = result.sentence_of(start)
         if (
             code == "advice_unasked"
             and candidate.weight < 0.7
             and view[sentence_start:sentence_end].rstrip().endswith("?")
         ):
             continue
-        if code in _REFLECTABLE and _reflecting(view, sentence_start, candidate.start, table):
-            continue
-        info = table.roadblock_info.get(code)
-        if info is not None and info.negatable and _negated(view, sentence_start, candidate.start, table):
-            continue
         if (
-            code == "diagnosing"
-            and context is not None
-            and _mentions_same_term(view, candidate, context.view)
+            _quoted(view, sentence_start, start)
+            or (code in _QUOTABLE and _reported(view, sentence_start, start, table))
+            or (code in _REFLECTABLE and _reflecting(view, sentence_start, start, table))
+            or (
+                (info := table.roadblock_info.get(code)) is not None
+                and info.negatable
+                and _negated(view, sentence_start, start, table)
+            )
+            or (
+                code == "diagnosing"
+                and context is not None
+                and _mentions_same_term(view, candidate, context.view)
+            )
         ):
             continue
-        if code == "deflecting" and context is not None and context.humour:
-            continue
+        weight = candidate.weight
+        if flag and _BLUNT_RX.search(view, sentence_start, sentence_end):
+            weight += 0.08
         if code in _ADVICE_CODES:
             if asked or permission:
-                if code == "advice_unasked":
-                    continue
                 weight *= 0.6
             elif hedged:
                 weight *= 0.9
@@ -724,17 +768,17 @@ def read_roadblocks(
             weight *= 0.7
         previous = best.get(code)
         if previous is None:
-            best[code] = (weight, candidate.start, candidate.end, 1)
+            best[code] = (weight, start, end, 1)
         else:
-            top, start, end, count = previous
+            top, top_start, top_end, count = previous
             if weight > top:
-                best[code] = (weight, candidate.start, candidate.end, count + 1)
-            elif not _overlaps(start, end, candidate.start, candidate.end):
-                best[code] = (top, start, end, count + 1)
-    found = []
-    for code, (weight, start, end, count) in best.items():
-        confidence = min(0.97, weight + 0.04 * (count - 1))
-        found.append((code, confidence, start, end))
+                best[code] = (weight, start, end, count + 1)
+            elif not (top_start < end and start < top_end):
+                best[code] = (top, top_start, top_end, count + 1)
+    found = [
+        (code, min(0.97, weight + 0.04 * (count - 1)), start, end)
+        for code, (weight, start, end, count) in best.items()
+    ]
     found.sort(key=lambda item: item[2])
     return found
 
@@ -749,20 +793,6 @@ def _distressed(context: PostContext) -> bool:
 def _mentions_same_term(view: str, candidate: _Candidate, post_view: str) -> bool:
     words = _WORD_RX.findall(view[candidate.start : candidate.end])
     return bool(words) and words[-1] in post_view
-
-
-def _reply_features(result: Scan, post: str | None, context: PostContext | None) -> frozenset[str]:
-    """Return the scorer's features of a reply together with its post's words."""
-    cached = result.cache.get("reply")
-    if cached is not None:
-        return cached
-    feats = result.learned_features()
-    if context is not None:
-        feats = feats | context.scorer_features
-    elif post:
-        feats = feats | post_features(normalize(post[:MAX_CHARS]).text)
-    result.cache["reply"] = feats
-    return feats
 
 
 # --------------------------------------------------------------------------------------------------
@@ -802,20 +832,24 @@ def open_question(words: Sequence[FeelingWord], crisis: bool) -> str:
     return str(questions.get(family, questions["none"])[0])
 
 
-def _roadblock(code: str, confidence: float, span: tuple[int, int], context: PostContext | None) -> Roadblock:
-    info = tables().roadblock_info[code]
+def _suggestion_parts(context: PostContext | None) -> tuple[str, str]:
+    """Return the reflection and the open question a ``try_instead`` may use, fitted to the post."""
     words = context.feeling_words if context is not None else ()
     crisis = context.crisis if context is not None else False
-    try_instead = info.try_instead.format(
-        reflection=short_reflection(words), question=open_question(words, crisis)
-    )
+    return short_reflection(words), open_question(words, crisis)
+
+
+def _roadblock(
+    code: str, confidence: float, span: tuple[int, int], info: RoadblockInfo, parts: tuple[str, str]
+) -> Roadblock:
+    reflection, question = parts
     return Roadblock(
         code=code,
-        tier=tier_of(code),
+        tier="flag" if code in FLAG_CODES else "nudge",
         span=span,
         confidence=round(confidence, 3),
         reason=info.reason,
-        try_instead=try_instead,
+        try_instead=info.try_instead.format(reflection=reflection, question=question),
     )
 
 
@@ -843,7 +877,7 @@ def crisis_reading_features(result: Scan, pattern: Crisis) -> frozenset[str]:
         guards,
         markers,
         level=pattern.level,
-        word_count=len(result.words()),
+        word_count=len(result.words),
     )
     return frozenset(reading)
 
@@ -857,8 +891,23 @@ def reply_decision_features(
     own_crisis: bool,
 ) -> frozenset[str]:
     """Return the decision model's features of a reply: its pattern reading, its words and its post's."""
+    parts = _reply_decision_parts(result, post, context, moves, found, own_crisis)
+    return frozenset().union(*parts)
+
+
+def _reply_decision_parts(
+    result: Scan,
+    post: str | None,
+    context: PostContext | None,
+    moves: Sequence[Move],
+    found: Sequence[tuple[str, float, int, int]],
+    own_crisis: bool,
+) -> tuple[AbstractSet[str], AbstractSet[str], AbstractSet[str]]:
+    """Return the decision features as three disjoint parts (the reading, the reply's words, the post's
+    words), which a model scores without building their union."""
     if context is None:
         post_codes = ["none"]
+        post_part: AbstractSet[str] = post_features(normalize(post[:MAX_CHARS]).text) if post else frozenset()
     else:
         post_codes = [
             name
@@ -871,7 +920,8 @@ def reply_decision_features(
             )
             if present
         ] or ["plain"]
-    words = result.words()
+        post_part = context.scorer_features
+    words = result.words
     reading = reply_reading(
         found,
         (m.move for m in moves),
@@ -881,7 +931,7 @@ def reply_decision_features(
         addressed=not _SECOND_PERSON.isdisjoint(words),
         word_count=len(words),
     )
-    return frozenset(reading) | _reply_features(result, post, context)
+    return frozenset(reading), result.learned_features(), post_part
 
 
 def crisis_signal(feats: frozenset[str]) -> bool:
@@ -899,7 +949,7 @@ def _decided_crisis(result: Scan, *, reply: bool) -> Crisis:
     """
     pattern = read_crisis(result, learned=False, reply=reply)
     model = text_models().get("decide:crisis")
-    if model is None or len(result.words()) < _MIN_SCORED_WORDS:
+    if model is None or len(result.words) < _MIN_SCORED_WORDS:
         return pattern
     decided = _weighed_crisis(result, pattern, model, reply=reply)
     urgent_model = text_models().get("decide:urgent")
@@ -978,12 +1028,12 @@ def _decided_roadblocks(
     scorer = models()
     flag_model = scorer.get("decide:flag")
     any_model = scorer.get("decide:roadblock")
-    words = result.words()
+    words = result.words
     if flag_model is None or any_model is None or len(words) < _MIN_SCORED_WORDS:
         return [item for item in found if item[1] >= REPORT_THRESHOLD]
-    feats = reply_decision_features(result, post, context, moves, found, own_crisis)
-    flag_p = flag_model.score(feats)
-    any_p = any_model.score(feats)
+    parts = _reply_decision_parts(result, post, context, moves, found, own_crisis)
+    flag_p = flag_model.score_parts(*parts)
+    any_p = any_model.score_parts(*parts)
     flag_confidence = calibrated(flag_p, flag_model.threshold, floor=0.2, bar=ACTION_THRESHOLD, top=0.97)
     any_confidence = calibrated(any_p, any_model.threshold, floor=0.2, bar=ACTION_THRESHOLD, top=0.95)
     kept: list[tuple[str, float, int, int]] = []
@@ -1004,7 +1054,7 @@ def _decided_roadblocks(
         and not listening
         and not (context is not None and context.humour)
     ):
-        scored = _learned_flag(result, feats, context, flag_confidence)
+        scored = _learned_flag(result, parts, context, flag_confidence)
         if scored is not None:
             kept.append(scored)
     if (
@@ -1014,7 +1064,7 @@ def _decided_roadblocks(
         and not (move_codes & {"permission_asking", "open_question"})
         and not (context is not None and (context.asks_for_advice or not _distressed(context)))
     ):
-        nudge = _learned_nudge(result, feats, context, words, any_model, any_confidence)
+        nudge = _learned_nudge(result, parts, context, words, any_model, any_confidence)
         if nudge is not None:
             kept.append(nudge)
     kept.sort(key=lambda item: item[2])
@@ -1022,13 +1072,13 @@ def _decided_roadblocks(
 
 
 def _learned_flag(
-    result: Scan, feats: frozenset[str], context: PostContext | None, confidence: float
+    result: Scan, parts: Sequence[AbstractSet[str]], context: PostContext | None, confidence: float
 ) -> tuple[str, float, int, int] | None:
     """Return the flag-tier roadblock the per-code models find likeliest, explained by its top sentence."""
     scorer = models()
     crisis_context = context is not None and context.crisis
     codes = [
-        (code, scorer[f"code:{code}"].score(feats))
+        (code, scorer[f"code:{code}"].score_parts(*parts))
         for code in FLAG_CODES
         if f"code:{code}" in scorer and (code != "guilt_or_debate_life" or crisis_context)
     ]
@@ -1041,7 +1091,7 @@ def _learned_flag(
 
 def _learned_nudge(
     result: Scan,
-    feats: frozenset[str],
+    parts: Sequence[AbstractSet[str]],
     context: PostContext | None,
     words: Sequence[str],
     any_model: Model,
@@ -1056,7 +1106,7 @@ def _learned_nudge(
         codes = [c for c in codes if c != "deflecting"]
     if _SECOND_PERSON.isdisjoint(words):
         codes = [c for c in codes if c in _UNADDRESSED_CODES]
-    code = strongest([(c, scorer[f"code:{c}"].score(feats)) for c in codes])
+    code = strongest([(c, scorer[f"code:{c}"].score_parts(*parts)) for c in codes])
     if code is None:
         return None
     start, end = _best_sentence(result, any_model)
@@ -1088,7 +1138,9 @@ def analyze_text(reply: str, post: str | None = None, *, as_post: bool = False) 
     table = tables()
     result = scan(reply)
     crisis = _decided_crisis(result, reply=not as_post)
-    feelings: tuple[Feeling, ...] = summarize(find_feeling_words(result.view, result.hits, table))
+    feelings: tuple[Feeling, ...] = summarize(
+        find_feeling_words(result.view, result.table_hits(FEELING_TABLE), table, result.words)
+    )
     if as_post:
         return Analysis(text=reply, moves=read_moves(result), crisis=crisis, feelings=feelings)
     context = post_context(post)
@@ -1098,15 +1150,20 @@ def analyze_text(reply: str, post: str | None = None, *, as_post: bool = False) 
     kept = _decided_roadblocks(result, post, first_moves, context, own_crisis, found)
     blocked = [(start, end) for code, _, start, end in kept if code == "interrogating"]
     moves = read_moves(result, blocked) if blocked else first_moves
-    roadblocks = tuple(
-        _roadblock(code, confidence, result.norm.span(start, end), context)
-        for code, confidence, start, end in kept
-    )
+    roadblocks: tuple[Roadblock, ...] = ()
     action = "none"
-    if any(r.tier == "flag" and r.confidence >= ACTION_THRESHOLD for r in roadblocks):
-        action = "flag"
-    elif any(r.confidence >= ACTION_THRESHOLD for r in roadblocks):
-        action = "nudge"
+    if kept:
+        parts = _suggestion_parts(context)
+        info = table.roadblock_info
+        span = result.norm.span
+        roadblocks = tuple(
+            _roadblock(code, confidence, span(start, end), info[code], parts)
+            for code, confidence, start, end in kept
+        )
+        if any(r.tier == "flag" and r.confidence >= ACTION_THRESHOLD for r in roadblocks):
+            action = "flag"
+        elif any(r.confidence >= ACTION_THRESHOLD for r in roadblocks):
+            action = "nudge"
     return Analysis(
         text=reply,
         roadblocks=roadblocks,

@@ -23,6 +23,7 @@ import math
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from importlib import resources
@@ -33,6 +34,7 @@ from typing import Any
 from bot.listening.normalize import deleet, normalize
 
 _WORD_RX = re.compile(r"[a-z0-9][a-z0-9']*|[\u2600-\u27bf\U0001f000-\U0001faff]")
+_EMOJI_RX = re.compile(r"[\u2600-\u27bf\U0001f000-\U0001faff]")
 _SCORER_FILE = "scorer.json"
 _MIN_WEIGHT = 0.05  # smaller weights barely move a score; dropping them keeps the file small
 _CHAR_WORDS = 250  # character n-grams are read from this many words (keeps long texts cheap)
@@ -64,11 +66,7 @@ def features(view: str) -> list[str]:
     else:
         read_words = words
     pairs = [f"{a} {b}" for a, b in pairwise(words)]
-    grams = [
-        padded[i : i + _GRAM]
-        for padded in (f"_{w}_" for w in read_words[:_CHAR_WORDS] if len(w) > 2)
-        for i in range(len(padded) - _GRAM + 1)
-    ]
+    grams = [gram for word in read_words[:_CHAR_WORDS] for gram in _word_grams(word)]
     return words + pairs + grams
 
 
@@ -128,6 +126,37 @@ class TextModel:
         return float(sum(filter(None, map(self.weights.get, set(feats)))))
 
 
+def feature_set(view: str, words: Sequence[str] | None = None) -> set[str]:
+    """Return the distinct features of a matching view: the set of ``features(view)``, built faster.
+
+    This is what the engine scores (a model reads each distinct feature once); each word's character
+    4-grams are cut once and remembered. ``words`` may pass the view's ``[a-z0-9][a-z0-9']*`` words when
+    the caller already has them; they are used only if the view holds no emoji (then they are the same).
+    """
+    known = words is not None and _EMOJI_RX.search(view) is None
+    words = list(words) if known and words is not None else _WORD_RX.findall(view)
+    read = deleet(view)
+    if read is not view:
+        read_words = _WORD_RX.findall(read)
+        seen = set(words)
+        words.extend([w for w in read_words if w not in seen])
+    else:
+        read_words = words
+    found = set(words)
+    found.update([a + " " + b for a, b in pairwise(words)])
+    found.update(*map(_word_grams, set(read_words[:_CHAR_WORDS])))
+    return found
+
+
+@lru_cache(maxsize=1 << 15)
+def _word_grams(word: str) -> tuple[str, ...]:
+    """Return the character 4-grams of ``word`` padded with ``_`` (none for words of one or two letters)."""
+    if len(word) <= 2:
+        return ()
+    padded = f"_{word}_"
+    return tuple(padded[i : i + _GRAM] for i in range(len(padded) - _GRAM + 1))
+
+
 def post_features(view: str) -> frozenset[str]:
     """Return the features a post adds to its reply's: its words, prefixed ``post:``."""
     return frozenset(f"post:{w}" for w in _WORD_RX.findall(view))
@@ -146,6 +175,11 @@ class Model:
         """Return the probability (0-1) that the label applies."""
         unique = feats if isinstance(feats, (set, frozenset)) else set(feats)
         total = self.bias + sum(filter(None, map(self.weights.get, unique)))
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, total))))
+
+    def score_parts(self, *parts: AbstractSet[str]) -> float:
+        """Return the probability for the union of feature sets that share no feature (e.g. reply, post)."""
+        total = self.bias + sum(sum(filter(None, map(self.weights.get, part))) for part in parts)
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, total))))
 
     def contribution(self, feats: Iterable[str]) -> float:
