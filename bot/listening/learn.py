@@ -47,6 +47,9 @@ _REGULARISATION = (0.3, 1.0, 3.0)
 # and on text by authors the patterns were not written against, 5% cost too much recall (about 0.65 against
 # about 0.8 at 10%).
 CRISIS_MAX_FPR = 0.10
+# Words with no pattern signal at all raise a crisis only when the model is at least this sure: short
+# texts like "bye guys, see you tomorrow" are where a words-only model is most often wrong.
+UNSIGNALLED_MIN = 0.85
 FLAG_MIN_PRECISION = 0.90
 ROADBLOCK_MIN_PRECISION = 0.88  # candidate inverse L2 strengths; the best out-of-fold log-loss wins
 
@@ -383,7 +386,7 @@ def choose_crisis(
 
     vetoes = {v: counts(groups[1], v) for v in (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3)}
     signalled = {t: counts(groups[0], t) for t in grid}
-    unsignalled = {t: counts(groups[-1], t) for t in [*grid, 1.01]}
+    unsignalled = {t: counts(groups[-1], t) for t in [*grid, 1.01] if t >= UNSIGNALLED_MIN}
     best: tuple[float, float] | None = None
     choice = (0.99, {"veto": 0.5, "unsignalled": 1.01})
     for veto, (tp1, fp1) in vetoes.items():

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.listening import analyze, engine
+from bot.listening import engine
 from bot.listening.feelings import find_feeling_words
-from bot.listening.learn import Model, feature_set, features, models, post_features
+from bot.listening.learn import feature_set, features, models, post_features
 from bot.listening.normalize import normalize
 from bot.listening.tables import FEELING_TABLE
 
@@ -40,23 +40,11 @@ def test_feature_set_matches_on_odd_text(text: str) -> None:
 
 
 def test_split_scores_add_up_to_the_union_score() -> None:
-    model = models()["flag"]
+    model = models()["decide:flag"]
     reply = feature_set(normalize("honestly you're so lazy, just get over it").text)
     post = post_features(normalize("i failed my exam and feel awful").text)
     assert reply.isdisjoint(post)
     assert math.isclose(model.score_parts(reply, post), model.score(reply | post), rel_tol=1e-12)
-
-
-def test_a_remembered_post_is_read_again_for_other_models(monkeypatch: pytest.MonkeyPatch) -> None:
-    post = "everything feels pointless and i am so tired of it all"
-    reply = "honestly you should just get over it"
-    first = engine.post_context(post)
-    assert engine.post_context(post) is first  # the same post is read once
-    sure = Model(bias=math.log(0.99 / 0.01), weights={}, threshold=0.5)
-    monkeypatch.setattr(engine, "models", lambda: {"crisis": sure, "indicator:hopelessness": sure})
-    swapped = engine.post_context(post)
-    assert swapped is not first and swapped is not None and swapped.crisis
-    assert analyze(reply, post=post).action in {"none", "nudge", "flag"}
 
 
 @settings(max_examples=200, deadline=None)

@@ -162,7 +162,7 @@ def test_the_reading_features_name_codes_moves_and_the_post() -> None:
     )
     assert {"rb:labeling_shaming", "rb+:labeling_shaming", "tier+:flag", "rb:advice_unasked"} <= set(feats)
     assert "rb+:advice_unasked" not in feats
-    assert {"mv:validation", "post:advice", "addressed", "len:mid"} <= set(feats)
+    assert {"mv:validation", "ctx:advice", "ctx:addressed", "len:mid"} <= set(feats)
 
 
 def test_features_include_character_grams_and_post_words() -> None:
