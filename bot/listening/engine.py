@@ -143,6 +143,7 @@ _NEGATION_BRIDGES = frozenset(
 )
 _CARING_MOVES = frozenset({"reflection", "validation", "feeling_acknowledgement"})
 _UNADDRESSED_CODES = frozenset({"hijacking", "deflecting", "minimizing", "toxic_positivity", "comparison"})
+_EXPLAINED_SENTENCES = 80  # a learned finding is explained by one of the first this-many sentences
 _MIN_SCORED_WORDS = 3  # the learned scorer says nothing about texts shorter than this
 # Weak signals too ambiguous to let the scorer confirm on their own ("bye guys", "jk").
 _AMBIGUOUS_ALONE = frozenset({"goodbye", "retraction"})
@@ -378,7 +379,8 @@ def _best_sentence(
     """Return the sentence whose words weigh most in ``model`` (the explanation of a learned finding)."""
     best = (float("-inf"), 0, len(result.view))
     terms_of = text_terms if isinstance(model, TextModel) else feature_set
-    for start, end in result.sentences if sentences is None else sentences:
+    candidates = result.sentences if sentences is None else sentences
+    for start, end in candidates[:_EXPLAINED_SENTENCES]:
         weight = model.contribution(terms_of(result.view[start:end]))
         if weight > best[0]:
             best = (weight, start, end)
@@ -542,7 +544,12 @@ def post_context(post: str | None, *, learned: bool = True) -> PostContext | Non
     table = tables()
     context_codes = result.codes(CONTEXT_TABLE)
     humour = "humour" in context_codes or any(s in post for s in _HUMOUR_SYMBOLS)
-    post_crisis = _decided_crisis(result, reply=False) if learned else read_crisis(result, learned=False)
+    # The post's own analysis (analyze_post) reads it in full; as a reply's context, a signal suffices.
+    post_crisis = (
+        _decided_crisis(result, reply=False, words_alone=False)
+        if learned
+        else read_crisis(result, learned=False)
+    )
     crisis = post_crisis.level != "none"
     words = tuple(find_feeling_words(result.view, result.table_hits(FEELING_TABLE), table, result.words))
     return PostContext(
@@ -939,19 +946,20 @@ def crisis_signal(feats: frozenset[str]) -> bool:
     return any(f.startswith("ind:") and f[4:] not in _AMBIGUOUS_ALONE for f in feats)
 
 
-def _decided_crisis(result: Scan, *, reply: bool) -> Crisis:
+def _decided_crisis(result: Scan, *, reply: bool, words_alone: bool = True) -> Crisis:
     """Return the crisis reading after the crisis text model has weighed the words.
 
     The patterns' reading stands unless the model scores the text under its veto; a crisis the patterns
     did not count is raised when the model is sure enough (surer for words with no pattern signal at all).
-    In a reply, which mostly talks about the poster, the model is only asked when a pattern saw a signal.
+    In a reply, which mostly talks about the poster, the model is only asked when a pattern saw a signal
+    (and likewise with ``words_alone=False``).
     A concern becomes urgent when the urgency text model reads a plan, means, a time or an act in it.
     """
     pattern = read_crisis(result, learned=False, reply=reply)
     model = text_models().get("decide:crisis")
     if model is None or len(result.words) < _MIN_SCORED_WORDS:
         return pattern
-    decided = _weighed_crisis(result, pattern, model, reply=reply)
+    decided = _weighed_crisis(result, pattern, model, reply=reply, words_alone=words_alone)
     urgent_model = text_models().get("decide:urgent")
     if (
         decided.level == "concern"
@@ -962,11 +970,15 @@ def _decided_crisis(result: Scan, *, reply: bool) -> Crisis:
     return decided
 
 
-def _weighed_crisis(result: Scan, pattern: Crisis, model: TextModel, *, reply: bool) -> Crisis:
-    """Return the patterns' crisis reading as the crisis text model confirms, overrules or raises it."""
+def _weighed_crisis(
+    result: Scan, pattern: Crisis, model: TextModel, *, reply: bool, words_alone: bool
+) -> Crisis:
+    """Return the patterns' crisis reading as the crisis text model confirms, overrules or raises it
+    (``words_alone=False``: only where a pattern saw a signal)."""
     feats = crisis_reading_features(result, pattern)
     signal = pattern.level != "none" or crisis_signal(feats)
-    if pattern.level == "none" and ((reply and not signal) or any(f.startswith("guard:") for f in feats)):
+    alone = words_alone and not reply
+    if pattern.level == "none" and ((not alone and not signal) or any(f.startswith("guard:") for f in feats)):
         return pattern  # an idiom, gaming, fiction, negation or recovered-history guard holds
     probability = model.score(result.crisis_terms())
     if pattern.level != "none":
