@@ -9,25 +9,39 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from bot.listening.constants import ACTION_THRESHOLD, MAX_CHARS, REPORT_THRESHOLD
+from bot.listening.decide import calibrated, crisis_reading, reply_reading, strongest
 from bot.listening.feelings import FAMILY_WORDS_BY_INTENSITY, FeelingWord, find_feeling_words, summarize
-from bot.listening.learn import Model, features, models, post_features
+from bot.listening.learn import (
+    Model,
+    TextModel,
+    feature_set,
+    models,
+    post_features,
+    text_models,
+    text_terms,
+)
 from bot.listening.normalize import Normalized, deleet, normalize
 from bot.listening.patterns import Hit, word_prefixes
 from bot.listening.tables import (
     CONTEXT_TABLE,
+    FEELING_TABLE,
     MOVE_TABLE,
     NOT_A_ROADBLOCK,
     ROADBLOCK_TABLE,
     SAFE_CODE,
     URGENCY_CODE,
+    RoadblockInfo,
     Tables,
     tables,
 )
 from bot.listening.types import (
+    FLAG_CODES,
+    ROADBLOCK_CODES,
     Analysis,
     Crisis,
     CrisisIndicator,
@@ -127,19 +141,19 @@ _NEGATION_BRIDGES = frozenset(
         "call",
     }
 )
+_CARING_MOVES = frozenset({"reflection", "validation", "feeling_acknowledgement"})
 _UNADDRESSED_CODES = frozenset({"hijacking", "deflecting", "minimizing", "toxic_positivity", "comparison"})
+_EXPLAINED_SENTENCES = 80  # a learned finding is explained by one of the first this-many sentences
 _MIN_SCORED_WORDS = 3  # the learned scorer says nothing about texts shorter than this
 # Weak signals too ambiguous to let the scorer confirm on their own ("bye guys", "jk").
 _AMBIGUOUS_ALONE = frozenset({"goodbye", "retraction"})
+# A flag no pattern explains needs the flag model this sure (moderators' attention is the scarce resource).
+_UNEXPLAINED_FLAG_MIN = 0.7
+_UNEXPLAINED_NUDGE_MIN = 0.7  # ...and a nudge no pattern explains, the roadblock model this sure
+# Moves that show a reply already listens: the learned models never add a roadblock to such a reply.
+_LISTENING_MOVES = frozenset({"reflection", "validation", "feeling_acknowledgement"})
 _SCORED_CRISIS_MIN = 0.9  # cross-validated: +5 points recall on unseen posts at no extra false alarms
 _SCORED_REPLY_MARGIN = 0.05  # a reply (which mostly talks about the poster) needs a little more
-_SCORED_CODE_MIN = 0.2  # a learned nudge needs at least this from its code's own model
-_SCORED_FLAG_MIN = 0.8  # cross-validated on the second author's replies: flag precision 0.91 with the veto
-_SCORED_FLAG_CAP = 0.85  # a learned flag never reads as more confident than this
-# A pattern's flag the learned flag model scores below this is held back from moderators (reported at the
-# "sensitive" level only). Chosen by 5-fold cross-validation on dev + train: it removed about a third of
-# the patterns' false flags on the second author's replies while losing almost no true ones.
-_FLAG_VETO = 0.05
 # Words people call themselves that a reflection should not repeat back as a label.
 _HARSH_SELF_LABELS = frozenset(
     {
@@ -165,6 +179,18 @@ _HARSH_SELF_LABELS = frozenset(
 _ADJECTIVAL_PHRASE_ENDINGS = (" out", " up", " down", " thin", " edge", " moon", " peace", " ease", " apart")
 
 
+@dataclass(slots=True)
+class _Memo:
+    """What the decision passes derive from one scan, each computed at most once."""
+
+    words: list[str] | None = None
+    questions: tuple[bool, ...] | None = None
+    by_table: dict[str, list[Hit]] | None = None
+    features: AbstractSet[str] | None = None
+    crisis_terms: list[str] | None = None
+    scores: dict[str, float] = field(default_factory=dict)
+
+
 @dataclass(frozen=True, slots=True)
 class Scan:
     """One text after normalisation and the single matching pass."""
@@ -174,19 +200,59 @@ class Scan:
     crisis_hits: tuple[Hit, ...]
     sentences: tuple[tuple[int, int], ...]
     sentence_starts: tuple[int, ...]
-    cache: dict[str, frozenset[str]] = field(default_factory=dict, compare=False, repr=False)
+    cache: _Memo = field(default_factory=_Memo, compare=False, repr=False)
 
-    def learned_features(self) -> frozenset[str]:
-        """Return the learned scorer's features of the text, computed once per scan."""
-        feats = self.cache.get("features")
+    def learned_features(self) -> AbstractSet[str]:
+        """Return the learned scorer's (distinct) features of the text, computed once per scan."""
+        feats = self.cache.features
         if feats is None:
-            feats = self.cache["features"] = frozenset(features(self.norm.text))
+            feats = self.cache.features = feature_set(self.norm.text, self.words)
         return feats
+
+    def crisis_terms(self) -> list[str]:
+        """Return the crisis text model's terms of the text, computed once per scan."""
+        terms = self.cache.crisis_terms
+        if terms is None:
+            terms = self.cache.crisis_terms = text_terms(self.norm.text)
+        return terms
 
     @property
     def view(self) -> str:
         """The lowercase matching view of the text."""
         return self.norm.text
+
+    @property
+    def words(self) -> list[str]:
+        """The words of the matching view, found once per scan (treat as read-only)."""
+        words = self.cache.words
+        if words is None:
+            words = self.cache.words = _WORD_RX.findall(self.norm.text)
+        return words
+
+    @property
+    def questions(self) -> tuple[bool, ...]:
+        """For each sentence, whether it ends with a question mark (trailing whitespace aside)."""
+        questions = self.cache.questions
+        if questions is None:
+            view = self.norm.text
+            questions = self.cache.questions = tuple(
+                [view[start:end].rstrip().endswith("?") for start, end in self.sentences]
+            )
+        return questions
+
+    def table_hits(self, table: str) -> list[Hit]:
+        """Return the hits from one data table (e.g. the moves), in scan order."""
+        by_table = self.cache.by_table
+        if by_table is None:
+            by_table = self.cache.by_table = {}
+            for hit in self.hits:
+                name = hit.rule.extra.get("table", "")
+                group = by_table.get(name)
+                if group is None:
+                    by_table[name] = [hit]
+                else:
+                    group.append(hit)
+        return by_table.get(table, [])
 
     def sentence_of(self, position: int) -> tuple[int, int]:
         """Return the ``(start, end)`` of the sentence holding view offset ``position``."""
@@ -199,7 +265,7 @@ class Scan:
 
     def codes(self, table: str) -> set[str]:
         """Return the codes of every hit from ``table``."""
-        return {hit.rule.code for hit in self.hits if hit.rule.extra.get("table") == table}
+        return {hit.rule.code for hit in self.table_hits(table)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,12 +395,14 @@ def read_crisis(result: Scan, *, learned: bool = True, reply: bool = False) -> C
 
 
 def _best_sentence(
-    result: Scan, model: Model, sentences: Sequence[tuple[int, int]] | None = None
+    result: Scan, model: Model | TextModel, sentences: Sequence[tuple[int, int]] | None = None
 ) -> tuple[int, int]:
     """Return the sentence whose words weigh most in ``model`` (the explanation of a learned finding)."""
     best = (float("-inf"), 0, len(result.view))
-    for start, end in result.sentences if sentences is None else sentences:
-        weight = model.contribution(features(result.view[start:end]))
+    terms_of = text_terms if isinstance(model, TextModel) else feature_set
+    candidates = result.sentences if sentences is None else sentences
+    for start, end in candidates[:_EXPLAINED_SENTENCES]:
+        weight = model.contribution(terms_of(result.view[start:end]))
         if weight > best[0]:
             best = (weight, start, end)
     start, end = best[1], best[2]
@@ -464,11 +532,9 @@ def read_moves(result: Scan, blocked: Sequence[tuple[int, int]] = ()) -> tuple[M
     """Return the listening moves in a scanned text (``blocked`` spans are roadblocks, not moves)."""
     view = result.view
     found: list[tuple[int, int, str]] = []
-    for hit in result.hits:
-        if hit.rule.extra.get("table") != MOVE_TABLE:
-            continue
+    for hit in result.table_hits(MOVE_TABLE):
         code = hit.rule.code
-        if any(_overlaps(hit.start, hit.end, s, e) for s, e in blocked):
+        if blocked and any(_overlaps(hit.start, hit.end, s, e) for s, e in blocked):
             continue
         if code == "open_question":
             sentence_start, sentence_end = result.sentence_of(hit.start)
@@ -494,25 +560,35 @@ def _hands_back(result: Scan, after: int) -> bool:
     rest = result.view[after:]
     if len(result.view) > 600:
         return False
+    if "how are you" in rest:
+        return True
     words = _WORD_RX.findall(rest)
-    asks_back = "?" in rest and any(w in _SECOND_PERSON for w in words)
-    return asks_back or "how are you" in rest or "hbu" in words
+    return ("?" in rest and not _SECOND_PERSON.isdisjoint(words)) or "hbu" in words
 
 
 # --------------------------------------------------------------------------------------------------
 # Roadblocks
 
 
-def post_context(post: str | None) -> PostContext | None:
-    """Return what a reply's post tells the engine (advice asked for, humour, crisis, feelings)."""
+def post_context(post: str | None, *, learned: bool = True) -> PostContext | None:
+    """Return what a reply's post tells the engine (advice asked for, humour, crisis, feelings).
+
+    ``learned=False`` reads the post's crisis from the patterns alone (used when training the models).
+    """
     if not post or not post.strip():
         return None
     result = scan(post)
     table = tables()
     context_codes = result.codes(CONTEXT_TABLE)
     humour = "humour" in context_codes or any(s in post for s in _HUMOUR_SYMBOLS)
-    crisis = read_crisis(result).level != "none"
-    words = tuple(find_feeling_words(result.view, result.hits, table))
+    # The post's own analysis (analyze_post) reads it in full; as a reply's context, a signal suffices.
+    post_crisis = (
+        _decided_crisis(result, reply=False, words_alone=False)
+        if learned
+        else read_crisis(result, learned=False)
+    )
+    crisis = post_crisis.level != "none"
+    words = tuple(find_feeling_words(result.view, result.table_hits(FEELING_TABLE), table, result.words))
     return PostContext(
         asks_for_advice="asks_for_advice" in context_codes,
         humour=humour,
@@ -527,51 +603,51 @@ def post_context(post: str | None) -> PostContext | None:
 def _candidates(result: Scan, table: Tables) -> tuple[list[_Candidate], list[tuple[int, int]]]:
     candidates: list[_Candidate] = []
     cancels: list[tuple[int, int]] = []
-    for hit in result.hits:
-        extra = hit.rule.extra
-        if extra.get("table") != ROADBLOCK_TABLE:
-            continue
-        if hit.rule.code == NOT_A_ROADBLOCK:
+    for hit in result.table_hits(ROADBLOCK_TABLE):
+        rule = hit.rule
+        if rule.code == NOT_A_ROADBLOCK:
             cancels.append((hit.start, hit.end))
             continue
+        extra = rule.extra
         candidates.append(
             _Candidate(
-                code=hit.rule.code,
-                weight=hit.rule.weight,
-                start=hit.start,
-                end=hit.end,
-                instead_of=tuple(extra.get("instead_of", ())),
-                crisis_only=bool(extra.get("crisis_only", False)),
-                needs_distress=bool(extra.get("needs_distress", False)),
+                rule.code,
+                rule.weight,
+                hit.start,
+                hit.end,
+                tuple(extra.get("instead_of", ())),
+                bool(extra.get("crisis_only", False)),
+                bool(extra.get("needs_distress", False)),
             )
         )
-    candidates.extend(_imperatives(result, table))
+    _imperatives(result, table, candidates)
     return candidates, cancels
 
 
-def _imperatives(result: Scan, table: Tables) -> Iterable[_Candidate]:
-    """Sentences that start with a command verb ("Just delete the app.")."""
+def _imperatives(result: Scan, table: Tables, candidates: list[_Candidate]) -> None:
+    """Add sentences that start with a command verb ("Just delete the app.") to ``candidates``."""
     rules = table.imperatives
     view = result.view
-    for start, end in result.sentences:
-        sentence = view[start:end]
-        stripped = sentence.rstrip()
-        if stripped.endswith("?"):
+    search = _WORD_RX.search
+    for (start, end), question in zip(result.sentences, result.questions, strict=True):
+        if question:
             continue
-        position = start
-        for match in _WORD_RX.finditer(sentence):
-            word = match.group()
-            if word in rules.fillers:
-                continue
-            position = start + match.start()
-            exceptions = rules.exceptions.get(word)
-            if exceptions and any(view.startswith(phrase, position) for phrase in exceptions):
-                break
-            if word in rules.directing:
-                yield _Candidate("directing", rules.directing_weight, position, position + len(word))
-            elif word in rules.advice:
-                yield _Candidate("advice_unasked", rules.advice_weight, position, position + len(word))
-            break
+        match = search(view, start, end)
+        while match is not None and match.group() in rules.fillers:
+            match = search(view, match.end(), end)
+        if match is None:
+            continue
+        word = match.group()
+        position = match.start()
+        exceptions = rules.exceptions.get(word)
+        if exceptions and view.startswith(exceptions, position):
+            continue
+        if word in rules.directing:
+            candidates.append(_Candidate("directing", rules.directing_weight, position, position + len(word)))
+        elif word in rules.advice:
+            candidates.append(
+                _Candidate("advice_unasked", rules.advice_weight, position, position + len(word))
+            )
 
 
 def _window_before(view: str, sentence_start: int, position: int, width: int) -> str:
@@ -588,7 +664,7 @@ def _quoted(view: str, sentence_start: int, position: int) -> bool:
     before = view[sentence_start:position]
     if before.count('"') % 2 == 1:
         return True
-    return before.rstrip().endswith(("'", '"', ">")) or view[sentence_start:position].lstrip().startswith(">")
+    return before.rstrip().endswith(("'", '"', ">")) or before.lstrip().startswith(">")
 
 
 def _reported(view: str, sentence_start: int, position: int, table: Tables) -> bool:
@@ -618,28 +694,33 @@ def _negated(view: str, sentence_start: int, position: int, table: Tables) -> bo
     return table.negation_rx.search(clause) is not None
 
 
-def _structural(result: Scan, moves: Sequence[Move], context: PostContext | None) -> Iterable[_Candidate]:
-    """Roadblocks read from the reply's shape: stacked questions, long self-stories, laughing it off."""
+def _structural(result: Scan, move_codes: AbstractSet[str], candidates: list[_Candidate]) -> None:
+    """Add roadblocks read from the reply's shape (stacked questions, long self-stories) to ``candidates``."""
     view = result.view
-    move_codes = {m.move for m in moves}
-    caring = bool(move_codes & {"reflection", "validation", "feeling_acknowledgement"})
-    questions = [(s, e) for s, e in result.sentences if view[s:e].rstrip().endswith("?")]
-    why_questions = [(s, e) for s, e in questions if "why" in _WORD_RX.findall(view[s:e])]
+    caring = not move_codes.isdisjoint(_CARING_MOVES)
+    questions = [span for span, question in zip(result.sentences, result.questions, strict=True) if question]
+    why_questions = [
+        (s, e) for s, e in questions if "why" in view[s:e] and "why" in _WORD_RX.findall(view, s, e)
+    ]
     if len(why_questions) >= 2:
-        yield _Candidate("interrogating", 0.84, why_questions[0][0], why_questions[-1][1])
+        candidates.append(_Candidate("interrogating", 0.84, why_questions[0][0], why_questions[-1][1]))
     elif why_questions and not caring:
         start, end = why_questions[0]
         if _WORD_RX.findall(view[start:end])[:2].count("why") or view[start:end].lstrip().startswith("why"):
-            yield _Candidate("interrogating", 0.66, start, end)
+            candidates.append(_Candidate("interrogating", 0.66, start, end))
     elif len(questions) >= 3 and not caring and len(view) < 600:
-        yield _Candidate("interrogating", 0.66, questions[0][0], questions[-1][1])
-    words = _WORD_RX.findall(view)
+        candidates.append(_Candidate("interrogating", 0.66, questions[0][0], questions[-1][1]))
+    words = result.words
     if len(words) >= 15:
-        first = sum(1 for w in words if w in _FIRST_PERSON)
-        second = sum(1 for w in words if w in _SECOND_PERSON)
-        if first >= 4 and first >= 3 * max(second, 1) and "self_disclosure_brief" not in move_codes:
+        first = sum(map(_FIRST_PERSON.__contains__, words))
+        if first < 4 or "self_disclosure_brief" in move_codes:
+            return
+        second = sum(map(_SECOND_PERSON.__contains__, words))
+        if first >= 3 * max(second, 1):
             strong = first >= 8 and len(words) >= 25
-            yield _Candidate("hijacking", (0.7 if strong else 0.64) if not caring else 0.55, 0, len(view))
+            candidates.append(
+                _Candidate("hijacking", (0.7 if strong else 0.64) if not caring else 0.55, 0, len(view))
+            )
 
 
 def read_roadblocks(
@@ -648,90 +729,82 @@ def read_roadblocks(
     """Return ``(code, confidence, start, end)`` for each roadblock code found in a scanned reply."""
     table = tables()
     view = result.view
+    move_codes = {m.move for m in moves}
     candidates, cancels = _candidates(result, table)
-    candidates.extend(_structural(result, moves, context))
+    _structural(result, move_codes, candidates)
     if context is not None and context.self_critical:
-        for hit in result.hits:
-            if hit.rule.code == "agreement" and hit.rule.extra.get("table") == CONTEXT_TABLE:
+        for hit in result.table_hits(CONTEXT_TABLE):
+            if hit.rule.code == "agreement":
                 candidates.append(_Candidate("hostility", 0.82, hit.start, hit.end))
     if not candidates:
         return []
-    move_codes = {m.move for m in moves}
     permission = "permission_asking" in move_codes
     asked = context is not None and context.asks_for_advice
+    humour = context is not None and context.humour
+    distressed = context is None or _distressed(context)
+    caring = not move_codes.isdisjoint(_CARING_MOVES)
     crisis_context = own_crisis or (context is not None and context.crisis)
     context_codes = result.codes(CONTEXT_TABLE)
     hedged = "hedges" in context_codes
     safety = "safety" in context_codes
-    replaced: set[int] = set()
-    replacers = [c for c in candidates if c.instead_of]
-    if replacers:
-        for index, candidate in enumerate(candidates):
-            for other in replacers:
-                if (
-                    other is not candidate
-                    and candidate.code in other.instead_of
-                    and _overlaps(candidate.start, candidate.end, other.start, other.end)
-                ):
-                    replaced.add(index)
-                    break
+    # A candidate is replaced by an overlapping candidate that names its code in ``instead_of``.
+    replacers: dict[str, list[_Candidate]] = {}
+    for candidate in candidates:
+        for replaced_code in candidate.instead_of:
+            replacers.setdefault(replaced_code, []).append(candidate)
     best: dict[str, tuple[float, int, int, int]] = {}
-    for index, candidate in enumerate(candidates):
-        if index in replaced:
-            continue
-        if any(_overlaps(candidate.start, candidate.end, s, e) for s, e in cancels):
-            continue
+    for candidate in candidates:
         code = candidate.code
-        weight = candidate.weight
-        sentence_start, sentence_end = result.sentence_of(candidate.start)
-        if candidate.crisis_only and not crisis_context:
-            continue
-        if candidate.needs_distress and context is not None and not _distressed(context):
-            continue  # "you deserved it" after good news is praise
-        if (
-            tier_of(code) == "flag"
-            and context is not None
-            and context.humour
-            and _SECOND_PERSON.isdisjoint(_WORD_RX.findall(view[candidate.start : candidate.end]))
+        start = candidate.start
+        end = candidate.end
+        if code in replacers and any(
+            other is not candidate and start < other.end and other.start < end for other in replacers[code]
         ):
-            continue  # joking along with a poster who is joking about their own situation
+            continue
+        # The cheap checks first; each one alone rules the candidate out.
         if (
-            tier_of(code) == "flag"
-            and move_codes & {"validation", "reflection", "feeling_acknowledgement"}
-            and _SECOND_PERSON.isdisjoint(_WORD_RX.findall(view[candidate.start : candidate.end]))
+            (candidate.crisis_only and not crisis_context)
+            or (candidate.needs_distress and not distressed)  # "you deserved it" after good news is praise
+            or (safety and crisis_context and (code in _ADVICE_CODES or candidate.crisis_only))
+            or (code == "advice_unasked" and (asked or permission))
+            or (code == "deflecting" and humour)
         ):
-            continue  # "ew that's gross, i'd be furious too": harsh words about the situation, with them
-        if tier_of(code) == "flag" and _BLUNT_RX.search(view, sentence_start, sentence_end):
-            weight += 0.08
-        if _quoted(view, sentence_start, candidate.start):
             continue
-        if code in _QUOTABLE and _reported(view, sentence_start, candidate.start, table):
+        if cancels and any(start < e and s < end for s, e in cancels):
             continue
-        if safety and crisis_context and (code in _ADVICE_CODES or candidate.crisis_only):
+        flag = code in FLAG_CODES
+        if flag and (humour or caring) and _SECOND_PERSON.isdisjoint(_WORD_RX.findall(view, start, end)):
+            # Joking along with a poster who is joking about their own situation, or "ew that's gross,
+            # i'd be furious too": harsh words about the situation, with them.
             continue
+        sentence_start, sentence_end = result.sentence_of(start)
         if (
             code == "advice_unasked"
             and candidate.weight < 0.7
             and view[sentence_start:sentence_end].rstrip().endswith("?")
         ):
             continue
-        if code in _REFLECTABLE and _reflecting(view, sentence_start, candidate.start, table):
-            continue
-        info = table.roadblock_info.get(code)
-        if info is not None and info.negatable and _negated(view, sentence_start, candidate.start, table):
-            continue
         if (
-            code == "diagnosing"
-            and context is not None
-            and _mentions_same_term(view, candidate, context.view)
+            _quoted(view, sentence_start, start)
+            or (code in _QUOTABLE and _reported(view, sentence_start, start, table))
+            or (code in _REFLECTABLE and _reflecting(view, sentence_start, start, table))
+            or (
+                (info := table.roadblock_info.get(code)) is not None
+                and info.negatable
+                and _negated(view, sentence_start, start, table)
+            )
+            or (
+                code == "diagnosing"
+                and context is not None
+                and _mentions_same_term(view, candidate, context.view)
+            )
         ):
             continue
-        if code == "deflecting" and context is not None and context.humour:
-            continue
+        weight = candidate.weight
+        if flag and _BLUNT_RX.search(view, sentence_start, sentence_end):
+            weight += 0.08
         if code in _ADVICE_CODES:
             if asked or permission:
-                if code == "advice_unasked":
-                    continue
                 weight *= 0.6
             elif hedged:
                 weight *= 0.9
@@ -739,17 +812,17 @@ def read_roadblocks(
             weight *= 0.7
         previous = best.get(code)
         if previous is None:
-            best[code] = (weight, candidate.start, candidate.end, 1)
+            best[code] = (weight, start, end, 1)
         else:
-            top, start, end, count = previous
+            top, top_start, top_end, count = previous
             if weight > top:
-                best[code] = (weight, candidate.start, candidate.end, count + 1)
-            elif not _overlaps(start, end, candidate.start, candidate.end):
-                best[code] = (top, start, end, count + 1)
-    found = []
-    for code, (weight, start, end, count) in best.items():
-        confidence = min(0.97, weight + 0.04 * (count - 1))
-        found.append((code, confidence, start, end))
+                best[code] = (weight, start, end, count + 1)
+            elif not (top_start < end and start < top_end):
+                best[code] = (top, top_start, top_end, count + 1)
+    found = [
+        (code, min(0.97, weight + 0.04 * (count - 1)), start, end)
+        for code, (weight, start, end, count) in best.items()
+    ]
     found.sort(key=lambda item: item[2])
     return found
 
@@ -764,117 +837,6 @@ def _distressed(context: PostContext) -> bool:
 def _mentions_same_term(view: str, candidate: _Candidate, post_view: str) -> bool:
     words = _WORD_RX.findall(view[candidate.start : candidate.end])
     return bool(words) and words[-1] in post_view
-
-
-def _scored_roadblock(
-    result: Scan, post: str | None, moves: Sequence[Move], context: PostContext | None
-) -> tuple[str, float, int, int] | None:
-    """Ask the learned scorer when the patterns found no roadblock; only a confident finding counts."""
-    scorer = models()
-    any_model = scorer.get("roadblock")
-    good_moves = {"reflection", "validation", "permission_asking", "feeling_acknowledgement", "open_question"}
-    if any_model is None or {m.move for m in moves} & good_moves:
-        return None  # a reply that already listens is left to the explainable patterns
-    if context is not None and (context.asks_for_advice or not _distressed(context)):
-        return None  # advice was asked for, or it is good news: only a pattern may speak up
-    words = _WORD_RX.findall(result.view)
-    if len(words) < _MIN_SCORED_WORDS:
-        return None
-    addressed = not _SECOND_PERSON.isdisjoint(words)
-    feats = _reply_features(result, post, context)
-    probability = any_model.score(feats)
-    if probability < any_model.threshold:
-        return None
-    # The scorer never flags on its own: moderators only see what a pattern can explain precisely.
-    codes = [
-        name.split(":", 1)[1]
-        for name in scorer
-        if name.startswith("code:") and tier_of(name.split(":", 1)[1]) == "nudge"
-    ]
-    if not codes:
-        return None
-    context_codes = result.codes(CONTEXT_TABLE)
-    if context is not None and (context.asks_for_advice or (context.crisis and "safety" in context_codes)):
-        codes = [c for c in codes if c not in _ADVICE_CODES]
-    if context is not None and context.humour:
-        codes = [c for c in codes if c != "deflecting"]
-    if not addressed:
-        # Not said to them: only the roadblocks that need no "you" (talking about oneself, joking it off,
-        # shrinking the problem) can be read from the words alone.
-        codes = [c for c in codes if c in _UNADDRESSED_CODES]
-    if not codes:
-        return None
-    code_scores = {c: scorer[f"code:{c}"].score(feats) for c in codes}
-    code = max(code_scores, key=code_scores.__getitem__)
-    if code in _ADVICE_CODES and context is not None and context.asks_for_advice:
-        return None
-    if code_scores[code] < (0.5 if not addressed else _SCORED_CODE_MIN):
-        return None  # the code's own model must lend some support to this particular roadblock
-    start, end = _best_sentence(result, any_model)
-    confidence = ACTION_THRESHOLD + (probability - any_model.threshold) * 0.5
-    return code, min(0.79, confidence), start, end
-
-
-def _reply_features(result: Scan, post: str | None, context: PostContext | None) -> frozenset[str]:
-    """Return the scorer's features of a reply together with its post's words."""
-    cached = result.cache.get("reply")
-    if cached is not None:
-        return cached
-    feats = result.learned_features()
-    if context is not None:
-        feats = feats | context.scorer_features
-    elif post:
-        feats = feats | post_features(normalize(post[:MAX_CHARS]).text)
-    result.cache["reply"] = feats
-    return feats
-
-
-def _flag_vetoed(result: Scan, post: str | None, context: PostContext | None) -> bool:
-    """Return True when the learned flag model is nearly sure a pattern's flag is a misreading."""
-    flag_model = models().get("flag")
-    if flag_model is None or len(_WORD_RX.findall(result.view)) < _MIN_SCORED_WORDS:
-        return False
-    return flag_model.score(_reply_features(result, post, context)) < _FLAG_VETO
-
-
-def _scored_flag(
-    result: Scan, post: str | None, moves: Sequence[Move], context: PostContext | None
-) -> tuple[str, float, int, int] | None:
-    """Ask the learned scorer for a flag-tier roadblock the patterns missed; only a confident one counts.
-
-    The "flag" model's threshold was chosen by cross-validation for precision of at least 0.9; the code
-    is the flag-tier code whose own model scores highest, and the span is that model's top sentence.
-    Joking along with a poster who joked, and replies that already validate, are left to the patterns.
-    """
-    scorer = models()
-    flag_model = scorer.get("flag")
-    if flag_model is None:
-        return None
-    if context is not None and context.humour:
-        return None
-    if {m.move for m in moves} & {"validation", "reflection", "feeling_acknowledgement"}:
-        return None
-    words = _WORD_RX.findall(result.view)
-    if len(words) < _MIN_SCORED_WORDS:
-        return None
-    feats = _reply_features(result, post, context)
-    probability = flag_model.score(feats)
-    if probability < max(flag_model.threshold, _SCORED_FLAG_MIN):
-        return None
-    code_models = {
-        name.split(":", 1)[1]: model
-        for name, model in scorer.items()
-        if name.startswith("code:") and tier_of(name.split(":", 1)[1]) == "flag"
-    }
-    if not code_models:
-        return None
-    code = max(code_models, key=lambda c: code_models[c].score(feats))
-    crisis_context = context is not None and context.crisis
-    if code == "guilt_or_debate_life" and not crisis_context:
-        return None  # "think about your family" is only a guilt trip when someone spoke of ending it
-    start, end = _best_sentence(result, code_models[code])
-    confidence = ACTION_THRESHOLD + 0.05 + (probability - _SCORED_FLAG_MIN) * 0.5
-    return code, min(_SCORED_FLAG_CAP, confidence), start, end
 
 
 # --------------------------------------------------------------------------------------------------
@@ -914,21 +876,302 @@ def open_question(words: Sequence[FeelingWord], crisis: bool) -> str:
     return str(questions.get(family, questions["none"])[0])
 
 
-def _roadblock(code: str, confidence: float, span: tuple[int, int], context: PostContext | None) -> Roadblock:
-    info = tables().roadblock_info[code]
+def _suggestion_parts(context: PostContext | None) -> tuple[str, str]:
+    """Return the reflection and the open question a ``try_instead`` may use, fitted to the post."""
     words = context.feeling_words if context is not None else ()
     crisis = context.crisis if context is not None else False
-    try_instead = info.try_instead.format(
-        reflection=short_reflection(words), question=open_question(words, crisis)
-    )
+    return short_reflection(words), open_question(words, crisis)
+
+
+def _roadblock(
+    code: str, confidence: float, span: tuple[int, int], info: RoadblockInfo, parts: tuple[str, str]
+) -> Roadblock:
+    reflection, question = parts
     return Roadblock(
         code=code,
-        tier=tier_of(code),
+        tier="flag" if code in FLAG_CODES else "nudge",
         span=span,
         confidence=round(confidence, 3),
         reason=info.reason,
-        try_instead=try_instead,
+        try_instead=info.try_instead.format(reflection=reflection, question=question),
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# The final say (see decide.py): the patterns' reading and the words, weighed by a learned model
+
+
+def crisis_reading_features(result: Scan, pattern: Crisis) -> frozenset[str]:
+    """Return the patterns' crisis reading of a text as features (indicators, guards, urgency markers)."""
+    indicators: list[tuple[str, bool]] = []
+    guards: list[str] = []
+    markers: list[str] = []
+    safe_hits = [hit for hit in result.crisis_hits if hit.rule.code == SAFE_CODE]
+    for hit in result.crisis_hits:
+        code = hit.rule.code
+        extra = hit.rule.extra
+        if code == SAFE_CODE:
+            guards.append(str(extra.get("kind", "safe")))
+        elif code == URGENCY_CODE:
+            markers.append("act" if extra.get("urgent") else str(extra.get("kind", "marker")))
+        elif not _is_safe(hit, safe_hits, result):
+            indicators.append((code, extra.get("strength") == _STRONG))
+    reading = crisis_reading(
+        indicators,
+        guards,
+        markers,
+        level=pattern.level,
+        word_count=len(result.words),
+    )
+    return frozenset(reading)
+
+
+def reply_decision_features(
+    result: Scan,
+    post: str | None,
+    context: PostContext | None,
+    moves: Sequence[Move],
+    found: Sequence[tuple[str, float, int, int]],
+    own_crisis: bool,
+) -> frozenset[str]:
+    """Return the decision model's features of a reply: its pattern reading, its words and its post's."""
+    parts = _reply_decision_parts(result, post, context, moves, found, own_crisis)
+    return frozenset().union(*parts)
+
+
+def _reply_decision_parts(
+    result: Scan,
+    post: str | None,
+    context: PostContext | None,
+    moves: Sequence[Move],
+    found: Sequence[tuple[str, float, int, int]],
+    own_crisis: bool,
+) -> tuple[AbstractSet[str], AbstractSet[str], AbstractSet[str]]:
+    """Return the decision features as three disjoint parts (the reading, the reply's words, the post's
+    words), which a model scores without building their union."""
+    if context is None:
+        post_codes = ["none"]
+        post_part: AbstractSet[str] = post_features(normalize(post[:MAX_CHARS]).text) if post else frozenset()
+    else:
+        post_codes = [
+            name
+            for name, present in (
+                ("advice", context.asks_for_advice),
+                ("humour", context.humour),
+                ("crisis", context.crisis),
+                ("self_critical", context.self_critical),
+                ("good_news", not _distressed(context)),
+            )
+            if present
+        ] or ["plain"]
+        post_part = context.scorer_features
+    words = result.words
+    reading = reply_reading(
+        found,
+        (m.move for m in moves),
+        action_threshold=ACTION_THRESHOLD,
+        post_codes=post_codes,
+        own_crisis=own_crisis,
+        addressed=not _SECOND_PERSON.isdisjoint(words),
+        word_count=len(words),
+    )
+    return frozenset(reading), result.learned_features(), post_part
+
+
+def crisis_signal(feats: frozenset[str]) -> bool:
+    """Return True if a pattern saw a crisis signal (an indicator that is not a bare goodbye or "jk")."""
+    return any(f.startswith("ind:") and f[4:] not in _AMBIGUOUS_ALONE for f in feats)
+
+
+def _decided_crisis(result: Scan, *, reply: bool, words_alone: bool = True) -> Crisis:
+    """Return the crisis reading after the crisis text model has weighed the words.
+
+    The patterns' reading stands unless the model scores the text under its veto; a crisis the patterns
+    did not count is raised when the model is sure enough (surer for words with no pattern signal at all).
+    In a reply, which mostly talks about the poster, the model is only asked when a pattern saw a signal
+    (and likewise with ``words_alone=False``).
+    A concern becomes urgent when the urgency text model reads a plan, means, a time or an act in it.
+    """
+    pattern = read_crisis(result, learned=False, reply=reply)
+    model = text_models().get("decide:crisis")
+    if model is None or len(result.words) < _MIN_SCORED_WORDS:
+        return pattern
+    decided = _weighed_crisis(result, pattern, model, reply=reply, words_alone=words_alone)
+    urgent_model = text_models().get("decide:urgent")
+    if (
+        decided.level == "concern"
+        and urgent_model is not None
+        and urgent_model.score(result.crisis_terms()) >= urgent_model.threshold
+    ):
+        return Crisis(level="urgent", indicators=decided.indicators)
+    return decided
+
+
+def _weighed_crisis(
+    result: Scan, pattern: Crisis, model: TextModel, *, reply: bool, words_alone: bool
+) -> Crisis:
+    """Return the patterns' crisis reading as the crisis text model confirms, overrules or raises it
+    (``words_alone=False``: only where a pattern saw a signal)."""
+    feats = crisis_reading_features(result, pattern)
+    signal = pattern.level != "none" or crisis_signal(feats)
+    alone = words_alone and not reply
+    if pattern.level == "none" and ((not alone and not signal) or any(f.startswith("guard:") for f in feats)):
+        return pattern  # an idiom, gaming, fiction, negation or recovered-history guard holds
+    probability = model.score(result.crisis_terms())
+    if pattern.level != "none":
+        # The patterns saw it; only a near-certain "no" (an idiom the guards missed) overrules them.
+        return pattern if probability >= model.extra.get("veto", 0.0) else Crisis()
+    threshold = model.threshold if signal else model.extra.get("unsignalled", model.threshold)
+    if probability < threshold + (_SCORED_REPLY_MARGIN if reply else 0.0):
+        return Crisis()
+    return _learned_crisis(result, model, reply=reply)
+
+
+def _learned_crisis(result: Scan, crisis_model: TextModel, *, reply: bool) -> Crisis:
+    """Return a crisis the patterns missed, explained by the sentence that weighed most."""
+    scorer = models()
+    sentences = result.sentences
+    if reply:
+        # In a reply, only the writer's own words count: "are you thinking of ending it?" is care.
+        sentences = tuple(
+            (start, end)
+            for start, end in result.sentences
+            if not _FIRST_PERSON.isdisjoint(sentence_words := _WORD_RX.findall(result.view[start:end]))
+            and _SECOND_PERSON.isdisjoint(sentence_words)
+            and not result.view[start:end].rstrip().endswith("?")
+        )
+        if not sentences:
+            return Crisis()
+    feats = result.learned_features()
+    indicator_names = [name.split(":", 1)[1] for name in scorer if name.startswith("indicator:")]
+    if not indicator_names:
+        return Crisis()
+    indicator = max(indicator_names, key=lambda code: scorer[f"indicator:{code}"].score(feats))
+    start, end = _best_sentence(result, crisis_model, sentences)
+    kinds = {
+        hit.rule.extra.get("kind") if not hit.rule.extra.get("urgent") else "act"
+        for hit in result.crisis_hits
+        if hit.rule.code == URGENCY_CODE
+    }
+    level = "urgent" if kinds & {"plan", "means", "act", "soon"} or {"time", "intent"} <= kinds else "concern"
+    return Crisis(
+        level=level,  # type: ignore[arg-type]
+        indicators=(CrisisIndicator(indicator=indicator, span=result.norm.span(start, end)),),
+    )
+
+
+def _decided_roadblocks(
+    result: Scan,
+    post: str | None,
+    moves: Sequence[Move],
+    context: PostContext | None,
+    own_crisis: bool,
+    found: Sequence[tuple[str, float, int, int]],
+) -> list[tuple[str, float, int, int]]:
+    """Return the roadblocks to report after the decision models have weighed the patterns' reading.
+
+    A pattern's roadblock keeps its span; its confidence becomes the model's (on the same scale as the
+    sensitivity settings). When the model is sure of a roadblock no pattern explains, the code comes from
+    the per-code models and the span from the sentence that weighed most.
+    """
+    scorer = models()
+    flag_model = scorer.get("decide:flag")
+    any_model = scorer.get("decide:roadblock")
+    words = result.words
+    if flag_model is None or any_model is None or len(words) < _MIN_SCORED_WORDS:
+        return [item for item in found if item[1] >= REPORT_THRESHOLD]
+    parts = _reply_decision_parts(result, post, context, moves, found, own_crisis)
+    flag_p = flag_model.score_parts(*parts)
+    any_p = any_model.score_parts(*parts)
+    flag_confidence = calibrated(flag_p, flag_model.threshold, floor=0.2, bar=ACTION_THRESHOLD, top=0.97)
+    any_confidence = calibrated(any_p, any_model.threshold, floor=0.2, bar=ACTION_THRESHOLD, top=0.95)
+    kept: list[tuple[str, float, int, int]] = []
+    for code, own, start, end in found:
+        if own < REPORT_THRESHOLD:
+            continue  # the patterns' own guards held it back; the model only weighs what they reported
+        confidence = flag_confidence if tier_of(code) == "flag" else any_confidence
+        if confidence >= REPORT_THRESHOLD:
+            kept.append((code, confidence, start, end))
+    # A roadblock no pattern explains is added only where the patterns' guards would not have held it
+    # back: never to a reply that already listens, never against a post joking about itself, asking for
+    # advice or sharing good news.
+    move_codes = {m.move for m in moves}
+    listening = bool(move_codes & _LISTENING_MOVES)
+    if (
+        flag_p >= max(flag_model.threshold, _UNEXPLAINED_FLAG_MIN)
+        and not any(tier_of(item[0]) == "flag" for item in kept)
+        and not listening
+        and not (context is not None and context.humour)
+    ):
+        scored = _learned_flag(result, parts, context, flag_confidence)
+        if scored is not None:
+            kept.append(scored)
+    if (
+        any_p >= max(any_model.threshold, _UNEXPLAINED_NUDGE_MIN)
+        and not any(item[1] >= ACTION_THRESHOLD for item in kept)
+        and not listening
+        and not (move_codes & {"permission_asking", "open_question"})
+        and not (context is not None and (context.asks_for_advice or not _distressed(context)))
+    ):
+        nudge = _learned_nudge(result, parts, context, words, any_model, any_confidence)
+        if nudge is not None:
+            kept.append(nudge)
+    kept.sort(key=lambda item: item[2])
+    return kept
+
+
+def _learned_flag(
+    result: Scan, parts: Sequence[AbstractSet[str]], context: PostContext | None, confidence: float
+) -> tuple[str, float, int, int] | None:
+    """Return the flag-tier roadblock the per-code models find likeliest, explained by its top sentence."""
+    scorer = models()
+    crisis_context = context is not None and context.crisis
+    codes = [
+        (code, scorer[f"code:{code}"].score_parts(*parts))
+        for code in FLAG_CODES
+        if f"code:{code}" in scorer and (code != "guilt_or_debate_life" or crisis_context)
+    ]
+    code = strongest(codes)
+    if code is None:
+        return None
+    start, end = _best_sentence(result, scorer[f"code:{code}"])
+    return code, confidence, start, end
+
+
+def _learned_nudge(
+    result: Scan,
+    parts: Sequence[AbstractSet[str]],
+    context: PostContext | None,
+    words: Sequence[str],
+    any_model: Model,
+    confidence: float,
+) -> tuple[str, float, int, int] | None:
+    """Return the nudge-tier roadblock the per-code models find likeliest, explained by its top sentence."""
+    scorer = models()
+    codes = [code for code in ROADBLOCK_CODES if tier_of(code) == "nudge" and f"code:{code}" in scorer]
+    if context is not None and (context.asks_for_advice or context.crisis):
+        codes = [c for c in codes if c not in _ADVICE_CODES]
+    if context is not None and context.humour:
+        codes = [c for c in codes if c != "deflecting"]
+    if _SECOND_PERSON.isdisjoint(words):
+        codes = [c for c in codes if c in _UNADDRESSED_CODES]
+    code = strongest([(c, scorer[f"code:{c}"].score_parts(*parts)) for c in codes])
+    if code is None:
+        return None
+    start, end = _best_sentence(result, any_model)
+    return code, confidence, start, end
+
+
+def training_features(text: str, post: str | None = None, *, as_post: bool = False) -> frozenset[str]:
+    """Return the decision model's features of a corpus line, read by the patterns alone (for training)."""
+    result = scan(text)
+    crisis = read_crisis(result, learned=False, reply=not as_post)
+    if as_post:
+        return crisis_reading_features(result, crisis)
+    context = post_context(post, learned=False)
+    moves = read_moves(result)
+    found = read_roadblocks(result, moves, context, crisis.level != "none")
+    return reply_decision_features(result, post, context, moves, found, crisis.level != "none")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -943,44 +1186,33 @@ def analyze_text(reply: str, post: str | None = None, *, as_post: bool = False) 
         return Analysis(text=reply)
     table = tables()
     result = scan(reply)
-    crisis = read_crisis(result, reply=not as_post)
-    feelings: tuple[Feeling, ...] = summarize(find_feeling_words(result.view, result.hits, table))
+    crisis = _decided_crisis(result, reply=not as_post)
+    feelings: tuple[Feeling, ...] = summarize(
+        find_feeling_words(result.view, result.table_hits(FEELING_TABLE), table, result.words)
+    )
     if as_post:
         return Analysis(text=reply, moves=read_moves(result), crisis=crisis, feelings=feelings)
     context = post_context(post)
     own_crisis = crisis.level != "none"
     first_moves = read_moves(result)
     found = read_roadblocks(result, first_moves, context, own_crisis)
-    kept = [item for item in found if item[1] >= REPORT_THRESHOLD]
-    if any(tier_of(item[0]) == "flag" and item[1] >= ACTION_THRESHOLD for item in kept) and _flag_vetoed(
-        result, post, context
-    ):
-        kept = [
-            (code, min(confidence, ACTION_THRESHOLD - 0.01), start, end)
-            if tier_of(code) == "flag"
-            else (code, confidence, start, end)
-            for code, confidence, start, end in kept
-        ]
-    if not any(tier_of(item[0]) == "flag" and item[1] >= ACTION_THRESHOLD for item in kept):
-        flagged = _scored_flag(result, post, first_moves, context)
-        if flagged is not None:
-            kept = [item for item in kept if item[0] != flagged[0]]
-            kept.append(flagged)
-    if not any(item[1] >= ACTION_THRESHOLD for item in kept):
-        scored = _scored_roadblock(result, post, first_moves, context)
-        if scored is not None:
-            kept.append(scored)
+    kept = _decided_roadblocks(result, post, first_moves, context, own_crisis, found)
     blocked = [(start, end) for code, _, start, end in kept if code == "interrogating"]
     moves = read_moves(result, blocked) if blocked else first_moves
-    roadblocks = tuple(
-        _roadblock(code, confidence, result.norm.span(start, end), context)
-        for code, confidence, start, end in kept
-    )
+    roadblocks: tuple[Roadblock, ...] = ()
     action = "none"
-    if any(r.tier == "flag" and r.confidence >= ACTION_THRESHOLD for r in roadblocks):
-        action = "flag"
-    elif any(r.confidence >= ACTION_THRESHOLD for r in roadblocks):
-        action = "nudge"
+    if kept:
+        parts = _suggestion_parts(context)
+        info = table.roadblock_info
+        span = result.norm.span
+        roadblocks = tuple(
+            _roadblock(code, confidence, span(start, end), info[code], parts)
+            for code, confidence, start, end in kept
+        )
+        if any(r.tier == "flag" and r.confidence >= ACTION_THRESHOLD for r in roadblocks):
+            action = "flag"
+        elif any(r.confidence >= ACTION_THRESHOLD for r in roadblocks):
+            action = "nudge"
     return Analysis(
         text=reply,
         roadblocks=roadblocks,

@@ -106,8 +106,8 @@ def corpus_dir() -> Path:
 
 def _files(kind: str, split: str, directory: Path) -> list[Path]:
     if split == "train":
-        # The second author's training split; only meaningful with a scorer trained without it.
-        directory = directory / "train"
+        # The other authors' training files; only meaningful with a scorer trained without them.
+        return sorted((directory / "train").glob(f"{kind}_train*.jsonl"))
     names = ("dev", "heldout") if split == "all" else (split,)
     return [
         directory / f"{kind}_{name}.jsonl" for name in names if (directory / f"{kind}_{name}.jsonl").exists()

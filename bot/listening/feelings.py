@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import islice
 
 from bot.listening.patterns import Hit
 from bot.listening.tables import FEELING_TABLE, INTENSITIES, Tables
@@ -22,6 +23,7 @@ FAMILY_WORDS_BY_INTENSITY: dict[str, tuple[str, str, str]] = {
 }
 
 _WORD_RX = re.compile(r"[a-z][a-z'-]*")
+_DIGIT_RX = re.compile(r"[0-9]")
 # Verbs that make a context-dependent feeling word part of a phrasal verb ("had to be put down").
 _PHRASAL_VERBS = frozenset(
     [
@@ -147,8 +149,14 @@ def _shift(intensity: str, step: int) -> str:
     return INTENSITIES[max(0, min(len(INTENSITIES) - 1, index))]
 
 
-def find_feeling_words(view: str, phrase_hits: Iterable[Hit], tables: Tables) -> list[FeelingWord]:
-    """Return the feeling words in the matching view, in order, skipping negated ones."""
+def find_feeling_words(
+    view: str, phrase_hits: Iterable[Hit], tables: Tables, words: Sequence[str] | None = None
+) -> list[FeelingWord]:
+    """Return the feeling words in the matching view, in order, skipping negated ones.
+
+    ``words`` may pass the view's ``[a-z0-9][a-z0-9']*`` words when the caller already has them; they are
+    used only if the view holds no digit or hyphen (then they are the same words this reads).
+    """
     lexicon = tables.lexicon
     found: list[FeelingWord] = []
     covered: list[tuple[int, int]] = []
@@ -170,16 +178,26 @@ def find_feeling_words(view: str, phrase_hits: Iterable[Hit], tables: Tables) ->
                 start=hit.start,
             )
         )
-    previous: list[str] = []
-    if lexicon.keys().isdisjoint(_WORD_RX.findall(view)):
+    if words is None or "-" in view or _DIGIT_RX.search(view) is not None:
+        words = _WORD_RX.findall(view)
+    if lexicon.keys().isdisjoint(words):
         found.sort(key=lambda f: f.start)
         return found
-    for match in _WORD_RX.finditer(view):
-        word = match.group()
-        entry = lexicon.get(word)
-        if entry is not None and not any(s <= match.start() < e for s, e in covered):
-            recent = previous[-2:]
-            negated = any(w in tables.feeling_negations for w in recent)
+    matches = _WORD_RX.finditer(view)  # the same words again, with their offsets: read only up to each find
+    read = 0
+    for index in [i for i, word in enumerate(words) if word in lexicon]:
+        word = words[index]
+        entry = lexicon[word]
+        match = next(islice(matches, index - read, None))
+        read = index + 1
+        if any(s <= match.start() < e for s, e in covered):
+            continue
+        recent = words[max(0, index - 2) : index]
+        if any(w in tables.feeling_negations for w in recent):
+            continue
+        if entry.needs_context:
+            if not any(w in _CONTEXT_WORDS for w in recent):
+                continue
             phrasal = bool(recent) and recent[-1] in _PHRASAL_VERBS  # "put down", "calm down", "left out"
             if not phrasal and word in _NOT_A_FEELING_BEFORE:
                 following = (
@@ -188,22 +206,18 @@ def find_feeling_words(view: str, phrase_hits: Iterable[Hit], tables: Tables) ->
                     else None
                 )
                 phrasal = following is not None and following.group() in _NOT_A_FEELING_BEFORE[word]
-            if (
-                not negated
-                and not (entry.needs_context and phrasal)
-                and (not entry.needs_context or any(w in _CONTEXT_WORDS for w in recent))
-            ):
-                found.append(
-                    FeelingWord(
-                        word=word,
-                        says_as=entry.says_as,
-                        family=entry.family,
-                        intensity=_intensity_from_words(entry.intensity, recent, tables),
-                        situational=entry.situational,
-                        start=match.start(),
-                    )
-                )
-        previous.append(word)
+            if phrasal:
+                continue
+        found.append(
+            FeelingWord(
+                word=word,
+                says_as=entry.says_as,
+                family=entry.family,
+                intensity=_intensity_from_words(entry.intensity, recent, tables),
+                situational=entry.situational,
+                start=match.start(),
+            )
+        )
     found.sort(key=lambda f: f.start)
     return found
 

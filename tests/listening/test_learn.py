@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from bot.listening import analyze
-from bot.listening.learn import Model, features, models, train_all
+from bot.listening.learn import Model, TextModel, features, models, text_terms, train_all
 
 
 def test_features_include_words_pairs_and_creative_spellings() -> None:
@@ -17,7 +17,7 @@ def test_features_include_words_pairs_and_creative_spellings() -> None:
 
 def test_shipped_models_load_and_score_between_zero_and_one() -> None:
     loaded = models()
-    assert {"crisis", "roadblock"} <= set(loaded)
+    assert {"decide:flag", "decide:roadblock", "code:hostility"} <= set(loaded)
     for model in loaded.values():
         assert 0.0 <= model.score(features("hello there")) <= 1.0
 
@@ -62,11 +62,15 @@ def test_training_from_a_corpus_folder(tmp_path: Path) -> None:
     _write(tmp_path / "crisis_dev.jsonl", crisis)
     _write(tmp_path / "roadblocks_dev.jsonl", replies)
     _write(tmp_path / "reflection_dev.jsonl", posts)
+    # The decision models learn only from the training folder (text the patterns were not written against).
+    (tmp_path / "train").mkdir()
+    _write(tmp_path / "train" / "crisis_train.jsonl", crisis)
+    _write(tmp_path / "train" / "roadblocks_train.jsonl", replies)
     out = tmp_path / "scorer.json"
-    payload = train_all(tmp_path, out)
+    payload = train_all(tmp_path, out, log=False)
     assert out.exists()
-    crisis_model = payload["models"]["crisis"]
-    model = Model(crisis_model["bias"], crisis_model["weights"], crisis_model["threshold"])
-    assert model.score(features("i want to die tonight")) > model.score(
-        features("this homework is killing me lol")
-    )
+    assert {"decide:roadblock", "indicator:explicit_ideation"} <= set(payload["models"])
+    decision = payload["text_models"]["decide:crisis"]
+    model = TextModel(decision["bias"], decision["weights"], decision["idf"], decision["threshold"])
+    innocent = text_terms("this homework is killing me lol")
+    assert model.score(text_terms("i want to die tonight")) > model.score(innocent)
