@@ -62,6 +62,9 @@ _CLAUSE_BREAK_RX = re.compile(r"[,;:]| but | and | so | though ")
 _RELAPSE_CUE_RX = re.compile(
     r"\b(?:again|lately|recently|tonight|last night|relapsed|slipped|these days|right now|rn|still|anymore)\b"
 )
+_NEGATED_PLAN_RX = re.compile(
+    r"\b(?:won't|wont|will not|not gonna|not going to|never|can't|cant|wouldn't)\W+$"
+)
 _FIRST_PERSON = frozenset(
     {"i", "i'm", "im", "my", "me", "mine", "myself", "i've", "ive", "i'd", "i'll", "we", "our"}
 )
@@ -143,6 +146,9 @@ _NEGATION_BRIDGES = frozenset(
 )
 _CARING_MOVES = frozenset({"reflection", "validation", "feeling_acknowledgement"})
 _UNADDRESSED_CODES = frozenset({"hijacking", "deflecting", "minimizing", "toxic_positivity", "comparison"})
+_MOCKING_MAX_WORDS = 5  # a laughing reply this short to someone struggling reads as mocking
+_MOCKING_WEIGHT = 0.66
+_WARM_MOVES = frozenset({"reflection", "validation", "feeling_acknowledgement", "affirmation"})
 _EXPLAINED_SENTENCES = 80  # a learned finding is explained by one of the first this-many sentences
 _MIN_SCORED_WORDS = 3  # the learned scorer says nothing about texts shorter than this
 # Weak signals too ambiguous to let the scorer confirm on their own ("bye guys", "jk").
@@ -152,7 +158,6 @@ _UNEXPLAINED_FLAG_MIN = 0.7
 _UNEXPLAINED_NUDGE_MIN = 0.7  # ...and a nudge no pattern explains, the roadblock model this sure
 # Moves that show a reply already listens: the learned models never add a roadblock to such a reply.
 _LISTENING_MOVES = frozenset({"reflection", "validation", "feeling_acknowledgement"})
-_SCORED_CRISIS_MIN = 0.9  # cross-validated: +5 points recall on unseen posts at no extra false alarms
 _SCORED_REPLY_MARGIN = 0.05  # a reply (which mostly talks about the poster) needs a little more
 # Words people call themselves that a reflection should not repeat back as a label.
 _HARSH_SELF_LABELS = frozenset(
@@ -322,15 +327,9 @@ def _overlaps(a_start: int, a_end: int, b_start: int, b_end: int) -> bool:
     return a_start < b_end and b_start < a_end
 
 
-def read_crisis(result: Scan, *, learned: bool = True, reply: bool = False) -> Crisis:
-    """Return the crisis level and indicators of a scanned text.
-
-    ``learned`` lets the learned scorer raise a reading the patterns missed to concern (urgent when an
-    urgency marker is present): after a weak signal, or with no signal at all when the text uses a word
-    of the crisis vocabulary (``[vocabulary]`` in crisis.toml). It was trained on posts, so in a
-    ``reply`` it needs a slightly higher score and a top sentence about the writer (first person, not
-    said to "you").
-    """
+def read_crisis(result: Scan, *, reply: bool = False) -> Crisis:
+    """Return the patterns' crisis level and indicators of a scanned text (``_decided_crisis`` has the
+    final say). In a ``reply`` bare concept words and "right now" count less: they are mostly care."""
     indicator_hits: list[Hit] = []
     safe_hits: list[Hit] = []
     urgency_hits: list[Hit] = []
@@ -343,9 +342,6 @@ def read_crisis(result: Scan, *, learned: bool = True, reply: bool = False) -> C
         else:
             indicator_hits.append(hit)
     if not indicator_hits and not any(h.rule.extra.get("urgent") for h in urgency_hits):
-        # The learned scorer may read a text the patterns missed only when it uses crisis vocabulary.
-        if learned and not reply and not tables().crisis_vocabulary.isdisjoint(_WORD_RX.findall(result.view)):
-            return _scored_crisis(result, urgency_hits, safe_hits, reply=reply)
         return Crisis()
     kept = [hit for hit in indicator_hits if not _is_safe(hit, safe_hits, result)]
     if reply:  # a reply's bare crisis words are mostly about the poster ("don't joke about dying")
@@ -371,8 +367,6 @@ def read_crisis(result: Scan, *, learned: bool = True, reply: bool = False) -> C
     )
     concern = bool(strong) or _weak_score(kept, weak) + bonus >= 2 or bool(acts) or with_means
     if not concern:
-        if learned and any(h.rule.code not in _AMBIGUOUS_ALONE for h in kept):
-            return _scored_crisis(result, urgency_hits, safe_hits, reply=reply)
         return Crisis()
     counted = strong | weak | ({"retraction"} if "retraction" in {h.rule.code for h in kept} else set())
     level = "urgent" if acts else "concern"
@@ -411,62 +405,6 @@ def _best_sentence(
     return start, max(start + 1, stripped_end)
 
 
-def _scored_crisis(
-    result: Scan, urgency_hits: Sequence[Hit], safe_hits: Sequence[Hit], *, reply: bool = False
-) -> Crisis:
-    """Ask the learned scorer when the patterns found no crisis: concern only when it is confident.
-
-    It runs only when the patterns saw a weak, unguarded signal they did not count as a crisis, or no
-    signal at all in a text with crisis vocabulary; the threshold was chosen by 5-fold cross-validation
-    on dev + train. The patterns' guards still hold: a
-    text with an idiom, gaming, fiction, negation or recovered-history guard is left to the patterns.
-    The explanation is the sentence that weighs most in the model.
-    """
-    scorer = models()
-    crisis_model = scorer.get("crisis")
-    if crisis_model is None or not result.view.strip():
-        return Crisis()
-    words = _WORD_RX.findall(result.view)
-    if len(words) < _MIN_SCORED_WORDS:
-        return Crisis()
-    feats = result.learned_features()
-    if reply and not any(
-        not _FIRST_PERSON.isdisjoint(sentence_words := _WORD_RX.findall(result.view[start:end]))
-        and _SECOND_PERSON.isdisjoint(sentence_words)
-        for start, end in result.sentences
-    ):
-        return Crisis()  # nothing the writer says about themselves: cheap to rule out before scoring
-    if any(safe.rule.extra.get("kind") != "serious" for safe in safe_hits):
-        return Crisis()  # an idiom, gaming, fiction, negation or recovered-history guard holds
-    minimum = max(crisis_model.threshold, _SCORED_CRISIS_MIN) + (_SCORED_REPLY_MARGIN if reply else 0.0)
-    probability = crisis_model.score(feats)
-    if probability < minimum:
-        return Crisis()
-    sentences = result.sentences
-    if reply:
-        # In a reply, only the writer's own words count: "are you thinking of ending it?" is care.
-        sentences = tuple(
-            (start, end)
-            for start, end in result.sentences
-            if not _FIRST_PERSON.isdisjoint(sentence_words := _WORD_RX.findall(result.view[start:end]))
-            and _SECOND_PERSON.isdisjoint(sentence_words)
-            and not result.view[start:end].rstrip().endswith("?")
-        )
-        if not sentences:
-            return Crisis()
-    indicator = max(
-        (name.split(":", 1)[1] for name in scorer if name.startswith("indicator:")),
-        key=lambda code: scorer[f"indicator:{code}"].score(feats),
-    )
-    start, end = _best_sentence(result, crisis_model, sentences)
-    kinds = {marker.rule.extra.get("kind") for marker in urgency_hits}
-    level = "urgent" if kinds & {"plan", "means", "act", "soon"} or {"time", "intent"} <= kinds else "concern"
-    return Crisis(
-        level=level,  # type: ignore[arg-type]
-        indicators=(CrisisIndicator(indicator=indicator, span=result.norm.span(start, end)),),
-    )
-
-
 def _weak_score(kept: Sequence[Hit], weak: set[str]) -> float:
     """Score weak signals: each kind counts 1, further separate signals of a kind count 0.5.
 
@@ -489,6 +427,11 @@ def _weak_score(kept: Sequence[Hit], weak: set[str]) -> float:
     return score
 
 
+def _negated_plan(result: Scan, safe: Hit) -> bool:
+    """Return True if a guard that says when the writer will be back is negated ("won't see you...")."""
+    return _NEGATED_PLAN_RX.search(result.view, max(0, safe.start - 16), safe.start) is not None
+
+
 def _is_safe(hit: Hit, safe_hits: Sequence[Hit], result: Scan) -> bool:
     # "no seriously", "not joking": the writer says they mean it, so joke and idiom guards do not hold.
     serious = any(safe.rule.extra.get("kind") == "serious" for safe in safe_hits)
@@ -496,6 +439,8 @@ def _is_safe(hit: Hit, safe_hits: Sequence[Hit], result: Scan) -> bool:
         kind = safe.rule.extra.get("kind")
         if kind == "serious" or (serious and kind == "idiom"):
             continue
+        if kind == "returning" and _negated_plan(result, safe):
+            continue  # "i won't see you tomorrow" is a goodbye, not a plan
         scope = safe.rule.extra.get("scope", "overlap")
         if scope == "text":
             listed = safe.rule.extra.get("indicators", ())
@@ -582,11 +527,7 @@ def post_context(post: str | None, *, learned: bool = True) -> PostContext | Non
     context_codes = result.codes(CONTEXT_TABLE)
     humour = "humour" in context_codes or any(s in post for s in _HUMOUR_SYMBOLS)
     # The post's own analysis (analyze_post) reads it in full; as a reply's context, a signal suffices.
-    post_crisis = (
-        _decided_crisis(result, reply=False, words_alone=False)
-        if learned
-        else read_crisis(result, learned=False)
-    )
+    post_crisis = _decided_crisis(result, reply=False, words_alone=False) if learned else read_crisis(result)
     crisis = post_crisis.level != "none"
     words = tuple(find_feeling_words(result.view, result.table_hits(FEELING_TABLE), table, result.words))
     return PostContext(
@@ -736,6 +677,8 @@ def read_roadblocks(
         for hit in result.table_hits(CONTEXT_TABLE):
             if hit.rule.code == "agreement":
                 candidates.append(_Candidate("hostility", 0.82, hit.start, hit.end))
+    if context is not None and not context.humour and _distressed(context):
+        candidates.extend(_mocking_reply(result, moves, candidates))
     if not candidates:
         return []
     permission = "permission_asking" in move_codes
@@ -827,6 +770,27 @@ def read_roadblocks(
     return found
 
 
+def _mocking_reply(result: Scan, moves: Sequence[Move], candidates: Sequence[_Candidate]) -> list[_Candidate]:
+    """A roadblock read from a short reply's shape, to a post that is neither joking nor good news: a
+    laughing reply of a few words with nothing caring in it ("lol broke", "emo era 💀") is mocking. (Read
+    on replies by other authors, which the patterns were not written against.)"""
+    view = result.view
+    words = result.words
+    move_codes = {m.move for m in moves}
+    nudged = any(c.code not in FLAG_CODES and c.code != "interrogating" for c in candidates)
+    laughs = any(w in _HUMOUR_TOKENS or w.startswith("lmao") for w in words) or any(
+        symbol in view for symbol in _HUMOUR_SYMBOLS
+    )
+    if (
+        laughs
+        and len(view.split()) <= _MOCKING_MAX_WORDS
+        and not nudged
+        and move_codes.isdisjoint(_WARM_MOVES)
+    ):
+        return [_Candidate("hostility", _MOCKING_WEIGHT, 0, len(view.rstrip()) or len(view))]
+    return []
+
+
 def _distressed(context: PostContext) -> bool:
     """Return False only for a post that sounds like good news (positive feelings, no distress)."""
     families = {w.family for w in context.feeling_words}
@@ -911,11 +875,14 @@ def crisis_reading_features(result: Scan, pattern: Crisis) -> frozenset[str]:
         code = hit.rule.code
         extra = hit.rule.extra
         if code == SAFE_CODE:
-            guards.append(str(extra.get("kind", "safe")))
+            if not (extra.get("kind") == "returning" and _negated_plan(result, hit)):
+                guards.append(str(extra.get("kind", "safe")))
         elif code == URGENCY_CODE:
             markers.append("act" if extra.get("urgent") else str(extra.get("kind", "marker")))
         elif not _is_safe(hit, safe_hits, result):
             indicators.append((code, extra.get("strength") == _STRONG))
+    if not tables().crisis_vocabulary.isdisjoint(result.words):
+        markers.append("vocabulary")  # a crisis topic word ([vocabulary] in crisis.toml)
     reading = crisis_reading(
         indicators,
         guards,
@@ -979,8 +946,11 @@ def _reply_decision_parts(
 
 
 def crisis_signal(feats: frozenset[str]) -> bool:
-    """Return True if a pattern saw a crisis signal (an indicator that is not a bare goodbye or "jk")."""
-    return any(f.startswith("ind:") and f[4:] not in _AMBIGUOUS_ALONE for f in feats)
+    """Return True if a pattern saw a crisis signal: an indicator that is not a bare goodbye or "jk", or
+    a crisis topic word."""
+    return "urg:vocabulary" in feats or any(
+        f.startswith("ind:") and f[4:] not in _AMBIGUOUS_ALONE for f in feats
+    )
 
 
 def _decided_crisis(result: Scan, *, reply: bool, words_alone: bool = True) -> Crisis:
@@ -992,7 +962,7 @@ def _decided_crisis(result: Scan, *, reply: bool, words_alone: bool = True) -> C
     (and likewise with ``words_alone=False``).
     A concern becomes urgent when the urgency text model reads a plan, means, a time or an act in it.
     """
-    pattern = read_crisis(result, learned=False, reply=reply)
+    pattern = read_crisis(result, reply=reply)
     model = text_models().get("decide:crisis")
     if model is None or len(result.words) < _MIN_SCORED_WORDS:
         return pattern
@@ -1165,7 +1135,7 @@ def _learned_nudge(
 def training_features(text: str, post: str | None = None, *, as_post: bool = False) -> frozenset[str]:
     """Return the decision model's features of a corpus line, read by the patterns alone (for training)."""
     result = scan(text)
-    crisis = read_crisis(result, learned=False, reply=not as_post)
+    crisis = read_crisis(result, reply=not as_post)
     if as_post:
         return crisis_reading_features(result, crisis)
     context = post_context(post, learned=False)
