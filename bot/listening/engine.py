@@ -983,7 +983,8 @@ def _weighed_crisis(
     """Return the patterns' crisis reading as the crisis text model confirms, overrules or raises it
     (``words_alone=False``: only where a pattern saw a signal)."""
     feats = crisis_reading_features(result, pattern)
-    signal = pattern.level != "none" or crisis_signal(feats)
+    # In a reply, crisis topic words are mostly about the poster ("sorry about your dad dying").
+    signal = pattern.level != "none" or crisis_signal(feats - {"urg:vocabulary"} if reply else feats)
     alone = words_alone and not reply
     if pattern.level == "none" and ((not alone and not signal) or any(f.startswith("guard:") for f in feats)):
         return pattern  # an idiom, gaming, fiction, negation or recovered-history guard holds

@@ -22,6 +22,7 @@ import json
 import math
 import re
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -107,18 +108,15 @@ class TextModel:
 
     def score(self, terms: Iterable[str]) -> float:
         """Return the probability (0-1) that the label applies to a text with these terms."""
-        counts: dict[str, int] = {}
-        for term in terms:
-            counts[term] = counts.get(term, 0) + 1
+        counts = Counter(terms)
         idf = self.idf
         weights = self.weights
+        log = math.log
         norm = 0.0
         total = 0.0
-        for term, count in counts.items():
-            weight = idf.get(term)
-            if weight is None:
-                continue
-            value = (1.0 + math.log(count)) * weight
+        for term in counts.keys() & idf.keys():
+            count = counts[term]
+            value = idf[term] if count == 1 else (1.0 + log(count)) * idf[term]
             norm += value * value
             total += weights.get(term, 0.0) * value
         logit = self.bias + (total / math.sqrt(norm) if norm else 0.0)
