@@ -48,9 +48,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Print per-code precision/recall/F1, the action confusion matrix, crisis recall and "
         "false-positive rate, and the reflection checks.",
     )
-    evaluate.add_argument("--split", choices=("dev", "heldout", "all"), default="dev")
     evaluate.add_argument(
-        "--errors", action="store_true", help="also print misread examples (dev split only, for tuning)"
+        "--split",
+        choices=("dev", "heldout", "train", "all"),
+        default="dev",
+        help="train: the other authors' training files (flattered: the models learned from them)",
+    )
+    evaluate.add_argument(
+        "--errors", action="store_true", help="also print misread examples (dev or train only, for tuning)"
     )
     evaluate.set_defaults(handler=run_eval)
 
@@ -255,9 +260,9 @@ def run_eval(args: argparse.Namespace) -> int:
     """Handle ``heard eval``: print the corpus measurements for a split."""
     from bot.listening.evaluate import evaluate, print_report
 
-    if args.errors and args.split != "dev":
+    if args.errors and args.split not in ("dev", "train"):
         print(
-            "heard eval: --errors only works with --split dev (the held-out split is for reporting)",
+            "heard eval: --errors only works with --split dev or train (the held-out split is for reporting)",
             file=sys.stderr,
         )
         return 2
