@@ -893,19 +893,6 @@ def crisis_reading_features(result: Scan, pattern: Crisis) -> frozenset[str]:
     return frozenset(reading)
 
 
-def reply_decision_features(
-    result: Scan,
-    post: str | None,
-    context: PostContext | None,
-    moves: Sequence[Move],
-    found: Sequence[tuple[str, float, int, int]],
-    own_crisis: bool,
-) -> frozenset[str]:
-    """Return the decision model's features of a reply: its pattern reading, its words and its post's."""
-    parts = _reply_decision_parts(result, post, context, moves, found, own_crisis)
-    return frozenset().union(*parts)
-
-
 def _reply_decision_parts(
     result: Scan,
     post: str | None,
@@ -1142,7 +1129,9 @@ def training_features(text: str, post: str | None = None, *, as_post: bool = Fal
     context = post_context(post, learned=False)
     moves = read_moves(result)
     found = read_roadblocks(result, moves, context, crisis.level != "none")
-    return reply_decision_features(result, post, context, moves, found, crisis.level != "none")
+    return frozenset().union(
+        *_reply_decision_parts(result, post, context, moves, found, crisis.level != "none")
+    )
 
 
 # --------------------------------------------------------------------------------------------------
