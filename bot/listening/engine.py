@@ -975,6 +975,8 @@ def _weighed_crisis(
     alone = words_alone and not reply
     if pattern.level == "none" and ((not alone and not signal) or any(f.startswith("guard:") for f in feats)):
         return pattern  # an idiom, gaming, fiction, negation or recovered-history guard holds
+    if pattern.level == "none" and reply and not _own_sentences(result):
+        return pattern  # nothing the writer says about themselves: cheap to rule out before scoring
     probability = model.score(result.crisis_terms())
     if pattern.level != "none":
         # The patterns saw it; only a near-certain "no" (an idiom the guards missed) overrules them.
@@ -985,21 +987,24 @@ def _weighed_crisis(
     return _learned_crisis(result, model, reply=reply)
 
 
+def _own_sentences(result: Scan) -> tuple[tuple[int, int], ...]:
+    """Return the sentences in which the writer speaks of themselves (first person, not to "you", not a
+    question): in a reply only these can disclose a crisis ("are you thinking of ending it?" is care)."""
+    return tuple(
+        (start, end)
+        for start, end in result.sentences
+        if not _FIRST_PERSON.isdisjoint(sentence_words := _WORD_RX.findall(result.view[start:end]))
+        and _SECOND_PERSON.isdisjoint(sentence_words)
+        and not result.view[start:end].rstrip().endswith("?")
+    )
+
+
 def _learned_crisis(result: Scan, crisis_model: TextModel, *, reply: bool) -> Crisis:
     """Return a crisis the patterns missed, explained by the sentence that weighed most."""
     scorer = models()
-    sentences = result.sentences
-    if reply:
-        # In a reply, only the writer's own words count: "are you thinking of ending it?" is care.
-        sentences = tuple(
-            (start, end)
-            for start, end in result.sentences
-            if not _FIRST_PERSON.isdisjoint(sentence_words := _WORD_RX.findall(result.view[start:end]))
-            and _SECOND_PERSON.isdisjoint(sentence_words)
-            and not result.view[start:end].rstrip().endswith("?")
-        )
-        if not sentences:
-            return Crisis()
+    sentences = _own_sentences(result) if reply else result.sentences
+    if not sentences:
+        return Crisis()
     feats = result.learned_features()
     indicator_names = [name.split(":", 1)[1] for name in scorer if name.startswith("indicator:")]
     if not indicator_names:
@@ -1032,6 +1037,10 @@ def _decided_roadblocks(
     sensitivity settings). When the model is sure of a roadblock no pattern explains, the code comes from
     the per-code models and the span from the sentence that weighed most.
     """
+    move_codes = {m.move for m in moves}
+    listening = bool(move_codes & _LISTENING_MOVES)
+    if not found and listening:
+        return []  # nothing to weigh, and nothing may be added to a reply that already listens
     scorer = models()
     flag_model = scorer.get("decide:flag")
     any_model = scorer.get("decide:roadblock")
@@ -1053,8 +1062,6 @@ def _decided_roadblocks(
     # A roadblock no pattern explains is added only where the patterns' guards would not have held it
     # back: never to a reply that already listens, never against a post joking about itself, asking for
     # advice or sharing good news.
-    move_codes = {m.move for m in moves}
-    listening = bool(move_codes & _LISTENING_MOVES)
     if (
         flag_p >= max(flag_model.threshold, _UNEXPLAINED_FLAG_MIN)
         and not any(tier_of(item[0]) == "flag" for item in kept)
