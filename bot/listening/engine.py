@@ -881,8 +881,6 @@ def crisis_reading_features(result: Scan, pattern: Crisis) -> frozenset[str]:
             markers.append("act" if extra.get("urgent") else str(extra.get("kind", "marker")))
         elif not _is_safe(hit, safe_hits, result):
             indicators.append((code, extra.get("strength") == _STRONG))
-    if not tables().crisis_vocabulary.isdisjoint(result.words):
-        markers.append("vocabulary")  # a crisis topic word ([vocabulary] in crisis.toml)
     reading = crisis_reading(
         indicators,
         guards,
@@ -933,11 +931,8 @@ def _reply_decision_parts(
 
 
 def crisis_signal(feats: frozenset[str]) -> bool:
-    """Return True if a pattern saw a crisis signal: an indicator that is not a bare goodbye or "jk", or
-    a crisis topic word."""
-    return "urg:vocabulary" in feats or any(
-        f.startswith("ind:") and f[4:] not in _AMBIGUOUS_ALONE for f in feats
-    )
+    """Return True if a pattern saw a crisis signal: an indicator that is not a bare goodbye or "jk"."""
+    return any(f.startswith("ind:") and f[4:] not in _AMBIGUOUS_ALONE for f in feats)
 
 
 def _decided_crisis(result: Scan, *, reply: bool, words_alone: bool = True) -> Crisis:
@@ -970,8 +965,7 @@ def _weighed_crisis(
     """Return the patterns' crisis reading as the crisis text model confirms, overrules or raises it
     (``words_alone=False``: only where a pattern saw a signal)."""
     feats = crisis_reading_features(result, pattern)
-    # In a reply, crisis topic words are mostly about the poster ("sorry about your dad dying").
-    signal = pattern.level != "none" or crisis_signal(feats - {"urg:vocabulary"} if reply else feats)
+    signal = pattern.level != "none" or crisis_signal(feats)
     alone = words_alone and not reply
     if pattern.level == "none" and ((not alone and not signal) or any(f.startswith("guard:") for f in feats)):
         return pattern  # an idiom, gaming, fiction, negation or recovered-history guard holds
