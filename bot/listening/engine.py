@@ -148,7 +148,7 @@ _CARING_MOVES = frozenset({"reflection", "validation", "feeling_acknowledgement"
 _UNADDRESSED_CODES = frozenset({"hijacking", "deflecting", "minimizing", "toxic_positivity", "comparison"})
 _MOCKING_MAX_WORDS = 5  # a laughing reply this short to someone struggling reads as mocking
 _MOCKING_WEIGHT = 0.66
-_WARM_MOVES = frozenset({"reflection", "validation", "feeling_acknowledgement", "affirmation"})
+_WARM_MOVES = _CARING_MOVES | {"affirmation"}
 _EXPLAINED_SENTENCES = 80  # a learned finding is explained by one of the first this-many sentences
 _MIN_SCORED_WORDS = 3  # the learned scorer says nothing about texts shorter than this
 # Weak signals too ambiguous to let the scorer confirm on their own ("bye guys", "jk").
@@ -156,8 +156,6 @@ _AMBIGUOUS_ALONE = frozenset({"goodbye", "retraction"})
 # A flag no pattern explains needs the flag model this sure (moderators' attention is the scarce resource).
 _UNEXPLAINED_FLAG_MIN = 0.7
 _UNEXPLAINED_NUDGE_MIN = 0.7  # ...and a nudge no pattern explains, the roadblock model this sure
-# Moves that show a reply already listens: the learned models never add a roadblock to such a reply.
-_LISTENING_MOVES = frozenset({"reflection", "validation", "feeling_acknowledgement"})
 _SCORED_REPLY_MARGIN = 0.05  # a reply (which mostly talks about the poster) needs a little more
 # Words people call themselves that a reflection should not repeat back as a label.
 _HARSH_SELF_LABELS = frozenset(
@@ -377,8 +375,7 @@ def read_crisis(result: Scan, *, reply: bool = False) -> Crisis:
             for marker in urgency_hits
             if any(abs(marker.start - a.start) <= 160 for a in anchors)
         }
-        # A plan, the means at hand or "tonight" is urgent; a day ("tomorrow") only with an intention.
-        if near & {"plan", "means", "soon"} or {"time", "intent"} <= near:
+        if _urgent(near):
             level = "urgent"
     indicators = tuple(
         CrisisIndicator(indicator=h.rule.code, span=result.norm.span(h.start, h.end))
@@ -430,6 +427,12 @@ def _weak_score(kept: Sequence[Hit], weak: set[str]) -> float:
 def _negated_plan(result: Scan, safe: Hit) -> bool:
     """Return True if a guard that says when the writer will be back is negated ("won't see you...")."""
     return _NEGATED_PLAN_RX.search(result.view, max(0, safe.start - 16), safe.start) is not None
+
+
+def _urgent(kinds: AbstractSet[object]) -> bool:
+    """Return True if urgency markers make a crisis urgent: a plan, the means at hand, an act in progress or
+    "tonight" on their own; a day ("tomorrow") only with a stated intention."""
+    return bool(kinds & {"plan", "means", "act", "soon"}) or {"time", "intent"} <= kinds
 
 
 def _is_safe(hit: Hit, safe_hits: Sequence[Hit], result: Scan) -> bool:
@@ -964,21 +967,23 @@ def _weighed_crisis(
 ) -> Crisis:
     """Return the patterns' crisis reading as the crisis text model confirms, overrules or raises it
     (``words_alone=False``: only where a pattern saw a signal)."""
-    feats = crisis_reading_features(result, pattern)
-    signal = pattern.level != "none" or crisis_signal(feats)
-    alone = words_alone and not reply
-    if pattern.level == "none" and ((not alone and not signal) or any(f.startswith("guard:") for f in feats)):
-        return pattern  # an idiom, gaming, fiction, negation or recovered-history guard holds
-    if pattern.level == "none" and reply and not _own_sentences(result):
-        return pattern  # nothing the writer says about themselves: cheap to rule out before scoring
-    probability = model.score(result.crisis_terms())
     if pattern.level != "none":
         # The patterns saw it; only a near-certain "no" (an idiom the guards missed) overrules them.
+        probability = model.score(result.crisis_terms())
         return pattern if probability >= model.extra.get("veto", 0.0) else Crisis()
+    feats = crisis_reading_features(result, pattern)
+    if any(f.startswith("guard:") for f in feats):
+        return pattern  # an idiom, gaming, fiction, negation or recovered-history guard holds
+    signal = crisis_signal(feats)
+    if not signal and (reply or not words_alone):
+        return pattern
+    sentences = _own_sentences(result) if reply else result.sentences
+    if not sentences:
+        return pattern  # nothing the writer says about themselves: cheap to rule out before scoring
     threshold = model.threshold if signal else model.extra.get("unsignalled", model.threshold)
-    if probability < threshold + (_SCORED_REPLY_MARGIN if reply else 0.0):
-        return Crisis()
-    return _learned_crisis(result, model, reply=reply)
+    if model.score(result.crisis_terms()) < threshold + (_SCORED_REPLY_MARGIN if reply else 0.0):
+        return pattern
+    return _learned_crisis(result, model, sentences)
 
 
 def _own_sentences(result: Scan) -> tuple[tuple[int, int], ...]:
@@ -993,12 +998,9 @@ def _own_sentences(result: Scan) -> tuple[tuple[int, int], ...]:
     )
 
 
-def _learned_crisis(result: Scan, crisis_model: TextModel, *, reply: bool) -> Crisis:
-    """Return a crisis the patterns missed, explained by the sentence that weighed most."""
+def _learned_crisis(result: Scan, crisis_model: TextModel, sentences: Sequence[tuple[int, int]]) -> Crisis:
+    """Return a crisis the patterns missed, explained by the one of ``sentences`` that weighed most."""
     scorer = models()
-    sentences = _own_sentences(result) if reply else result.sentences
-    if not sentences:
-        return Crisis()
     feats = result.learned_features()
     indicator_names = [name.split(":", 1)[1] for name in scorer if name.startswith("indicator:")]
     if not indicator_names:
@@ -1010,7 +1012,7 @@ def _learned_crisis(result: Scan, crisis_model: TextModel, *, reply: bool) -> Cr
         for hit in result.crisis_hits
         if hit.rule.code == URGENCY_CODE
     }
-    level = "urgent" if kinds & {"plan", "means", "act", "soon"} or {"time", "intent"} <= kinds else "concern"
+    level = "urgent" if _urgent(kinds) else "concern"
     return Crisis(
         level=level,  # type: ignore[arg-type]
         indicators=(CrisisIndicator(indicator=indicator, span=result.norm.span(start, end)),),
@@ -1032,7 +1034,7 @@ def _decided_roadblocks(
     the per-code models and the span from the sentence that weighed most.
     """
     move_codes = {m.move for m in moves}
-    listening = bool(move_codes & _LISTENING_MOVES)
+    listening = bool(move_codes & _CARING_MOVES)
     if not found and listening:
         return []  # nothing to weigh, and nothing may be added to a reply that already listens
     scorer = models()

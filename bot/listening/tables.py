@@ -73,7 +73,6 @@ class Tables:
     negation_words: frozenset[str]
     negation_rx: re.Pattern[str]
     reflect: Mapping[str, Any]
-    crisis_vocabulary: frozenset[str]
 
 
 def _specs(
@@ -226,7 +225,6 @@ def tables() -> Tables:
         negation_words=frozenset(context_data["negation"]["words"]),
         negation_rx=_phrases_rx(context_data["negation"]["phrases"]),
         reflect=load_toml("reflect"),
-        crisis_vocabulary=frozenset(crisis_data.get("vocabulary", {}).get("words", [])),
     )
 
 
